@@ -1,0 +1,24 @@
+"""Shared primitives every package may use: ids, clock, the root error, stable hashing."""
+
+from __future__ import annotations
+
+from shopstream.core.clock import Clock, FakeClock, SystemClock, utcnow
+from shopstream.core.errors import ShopstreamError
+from shopstream.core.hashing import sha256_hex, stable_hash
+from shopstream.core.ids import CustomerId, MessageId, Offset, ProductId, SourceName, StoreId
+
+__all__ = (
+    "Clock",
+    "CustomerId",
+    "FakeClock",
+    "MessageId",
+    "Offset",
+    "ProductId",
+    "ShopstreamError",
+    "SourceName",
+    "StoreId",
+    "SystemClock",
+    "sha256_hex",
+    "stable_hash",
+    "utcnow",
+)
