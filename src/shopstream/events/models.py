@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic_core import PydanticCustomError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from shopstream.events.vocabulary import Channel, IdType
 

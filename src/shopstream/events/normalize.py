@@ -13,7 +13,14 @@ import phonenumbers
 from shopstream.core import sha256_hex
 from shopstream.events.vocabulary import Channel
 
-_WEB_LIBRARIES = ("analytics.js", "analytics-next", "@segment/analytics-next", "rudder-analytics", "shopstream.js", "RudderLabs JavaScript SDK")
+_WEB_LIBRARIES = (
+    "analytics.js",
+    "analytics-next",
+    "@segment/analytics-next",
+    "rudder-analytics",
+    "shopstream.js",
+    "RudderLabs JavaScript SDK",
+)
 _APP_LIBRARIES = (
     "analytics-ios",
     "analytics-android",
@@ -76,7 +83,7 @@ def derive_channel(context: dict[str, Any], message_type: str) -> Channel:
     library = context.get("library")
     name = library.get("name", "") if isinstance(library, dict) else ""
     if isinstance(name, str):
-        if name in _WEB_LIBRARIES or "javascript" in name.lower() and "node" not in name.lower():
+        if name in _WEB_LIBRARIES or ("javascript" in name.lower() and "node" not in name.lower()):
             return Channel.WEB
         if name in _APP_LIBRARIES:
             return Channel.APP

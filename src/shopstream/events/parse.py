@@ -61,8 +61,13 @@ def parse_message(
             msg = f"must be one of {sorted(MESSAGE_MODELS)}; got {kind!r}"
             raise InvalidEvent(msg, field="type")
         message: Message = model.model_validate({**raw, "type": kind})  # type: ignore[assignment]
-        _normalize(message, source=source, received_at=received_at, sent_at=sent_at,
-                   phone_region=phone_region)
+        _normalize(
+            message,
+            source=source,
+            received_at=received_at,
+            sent_at=sent_at,
+            phone_region=phone_region,
+        )
     except ValidationError as exc:
         field, reason = _first_error(exc)
         raise InvalidEvent(_join(path, field) + ": " + reason, field=_join(path, field)) from None
@@ -100,7 +105,9 @@ def _normalize(
     message.original_timestamp = as_utc(original) if original else None
     sent = message.sent_at or sent_at
     message.sent_at = as_utc(sent) if sent else None
-    message.timestamp = correct_skew(message.original_timestamp, message.sent_at, message.received_at)
+    message.timestamp = correct_skew(
+        message.original_timestamp, message.sent_at, message.received_at
+    )
     message.channel = derive_channel(message.context, message.type)
     if message.type == "track":
         try:
@@ -132,8 +139,11 @@ def _identities(message: Message, phone_region: str) -> list[Identifier]:
     if isinstance(device, dict) and isinstance(device.get("id"), str) and device["id"]:
         found.append(Identifier(IdType.DEVICE_ID, device["id"]))
     if message.type == "alias":
-        found.append(Identifier(IdType.USER_ID if message.user_id else IdType.ANONYMOUS_ID,
-                                message.previous_id))  # type: ignore[union-attr]
+        found.append(
+            Identifier(
+                IdType.USER_ID if message.user_id else IdType.ANONYMOUS_ID, message.previous_id
+            )
+        )  # type: ignore[union-attr]
     return list(dict.fromkeys(found))
 
 

@@ -1,0 +1,23 @@
+"""The durable, ordered, replayable event log: its protocol, records and the collector.
+
+Backends (SQLite, Redis Streams) implement :class:`EventLog` in ``shopstream.storage``.
+"""
+
+from __future__ import annotations
+
+from shopstream.log.collector import MAX_EVENT_BYTES, Collector, CollectResult
+from shopstream.log.errors import LogError, LogUnavailable
+from shopstream.log.records import DeadLetter, LogRecord, Rejection
+from shopstream.log.store import EventLog
+
+__all__ = (
+    "MAX_EVENT_BYTES",
+    "CollectResult",
+    "Collector",
+    "DeadLetter",
+    "EventLog",
+    "LogError",
+    "LogRecord",
+    "LogUnavailable",
+    "Rejection",
+)

@@ -1,0 +1,77 @@
+"""Settings: CLI flag, then ``SHOPSTREAM_*`` environment, then ``shopstream.yaml``, then defaults.
+
+Zero configuration means the embedded SQLite default in ``./shopstream-data``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything Shopstream reads from its environment, once, at start."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPSTREAM_", frozen=True, extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("shopstream-data")
+    redis_url: SecretStr | None = None
+    postgres_url: SecretStr | None = None
+    write_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    server_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fsync: Literal["full", "normal"] = "full"
+    phone_region: str = "US"
+    max_request_bytes: int = 500 * 1024
+    max_event_bytes: int = 32 * 1024
+
+    @field_validator("write_keys", "server_keys", "admin_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split(value)
+
+    @classmethod
+    def load(cls, config: Path | None = None, **overrides: Any) -> Settings:
+        """Read settings with the house precedence; ``None`` overrides are ignored."""
+        from_file: dict[str, Any] = {}
+        if config is not None:
+            loaded = yaml.safe_load(config.read_text()) or {}
+            if not isinstance(loaded, dict):
+                msg = f"{config}: expected a mapping of settings; got {type(loaded).__name__}"
+                raise ValueError(msg)
+            from_file = {key.replace("-", "_"): value for key, value in loaded.items()}
+        given = {key: value for key, value in overrides.items() if value is not None}
+        # Environment beats the file: build from the environment with the file as defaults.
+        env_only = cls(**given)
+        env_set = {name for name in cls.model_fields if name in env_only.model_fields_set}
+        merged = {k: v for k, v in from_file.items() if k not in env_set and k in cls.model_fields}
+        return cls(**{**merged, **given})
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment; no ``.env`` files or secret directories."""
+        return (init_settings, env_settings)
