@@ -6,6 +6,7 @@ Backends (SQLite, Redis Streams) implement :class:`EventLog` in ``shopstream.sto
 from __future__ import annotations
 
 from shopstream.log.collector import MAX_EVENT_BYTES, Collector, CollectResult
+from shopstream.log.consumer import Consumer, Processor, StateStore
 from shopstream.log.errors import LogError, LogUnavailable
 from shopstream.log.records import DeadLetter, LogRecord, Rejection
 from shopstream.log.store import EventLog
@@ -14,10 +15,13 @@ __all__ = (
     "MAX_EVENT_BYTES",
     "CollectResult",
     "Collector",
+    "Consumer",
     "DeadLetter",
     "EventLog",
     "LogError",
     "LogRecord",
     "LogUnavailable",
+    "Processor",
     "Rejection",
+    "StateStore",
 )

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from shopstream.storage.sqlite.log import FsyncPolicy, SQLiteEventLog, connect
+from shopstream.storage.sqlite.state import SQLiteStateStore
 
-__all__ = ("FsyncPolicy", "SQLiteEventLog", "connect")
+__all__ = ("FsyncPolicy", "SQLiteEventLog", "SQLiteStateStore", "connect")
