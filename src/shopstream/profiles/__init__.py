@@ -1,0 +1,36 @@
+"""Live customer profiles: traits, consent, RFM, decayed affinities, recent views, cart,
+wish list, orders, store visits and presence, and session intent.
+
+:class:`Profiles` is fed every event in log order with the canonical customer id that
+identity resolved; :class:`ProfileStore` is the port that ``storage/`` backends implement.
+"""
+
+from __future__ import annotations
+
+from shopstream.profiles.collection import Profiles
+from shopstream.profiles.compute import ProductLookup
+from shopstream.profiles.errors import InvalidProfileRules, InvalidProfileSnapshot, ProfileError
+from shopstream.profiles.features import Affinities, DecayedScore, RecentItems, decay
+from shopstream.profiles.models import Order, OrderLine, Profile, Purpose, StoreVisits
+from shopstream.profiles.rules import ProfileRules
+from shopstream.profiles.store import MemoryProfileStore, ProfileStore
+
+__all__ = (
+    "Affinities",
+    "DecayedScore",
+    "InvalidProfileRules",
+    "InvalidProfileSnapshot",
+    "MemoryProfileStore",
+    "Order",
+    "OrderLine",
+    "ProductLookup",
+    "Profile",
+    "ProfileError",
+    "ProfileRules",
+    "ProfileStore",
+    "Profiles",
+    "Purpose",
+    "RecentItems",
+    "StoreVisits",
+    "decay",
+)
