@@ -63,6 +63,10 @@ def problem(
     }
     if field is not None:
         body["field"] = field
+    # Segment-style members beside RFC 9457's: RudderStack's SDKs read ``code`` and ``message``
+    # from an error body, and without them treat a 4xx as a network error and retry it.
+    body["code"] = code
+    body["message"] = detail
     if instance is not None:
         body["instance"] = instance
     body.update(extra)

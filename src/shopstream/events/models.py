@@ -46,6 +46,17 @@ class _Message(BaseModel):
     source: str | None = None
     identities: list[Identifier] = Field(default_factory=list)
 
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel_hint(cls, value: object) -> Channel | None:
+        """A top-level ``channel`` is a hint: RudderStack's SDKs send ``mobile``, ``web``..."""
+        if not isinstance(value, str):
+            return None
+        value = value.lower()
+        if value == "mobile":
+            return Channel.APP
+        return Channel(value) if value in Channel.__members__.values() else None
+
     @field_validator("anonymous_id", "user_id", mode="after")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:

@@ -72,14 +72,19 @@ def hash_identifier(normalized: str) -> str:
     return sha256_hex(normalized)
 
 
-def derive_channel(context: dict[str, Any], message_type: str) -> Channel:
-    """``context.channel`` when it names a channel, else a guess from the sending library."""
+def derive_channel(
+    context: dict[str, Any], message_type: str, hint: Channel | None = None
+) -> Channel:
+    """``context.channel`` when it names a channel, else the message's top-level hint, else a
+    guess from the sending library."""
     declared = context.get("channel")
     if isinstance(declared, str):
         try:
             return Channel(declared.lower())
         except ValueError:
             pass
+    if hint is not None:
+        return hint
     library = context.get("library")
     name = library.get("name", "") if isinstance(library, dict) else ""
     if isinstance(name, str):
