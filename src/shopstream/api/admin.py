@@ -12,6 +12,8 @@ from shopstream.api.auth import Scope, basic_user, bearer
 from shopstream.core import Offset
 
 router = APIRouter(prefix="/v1", tags=["admin"])
+# SQLite integers are 64-bit; a larger ``after`` would fail to bind (a 500, not a 400).
+_MAX_OFFSET = 2**63 - 1
 
 
 def require(request: Request, scope: Scope) -> None:
@@ -23,7 +25,7 @@ def require(request: Request, scope: Scope) -> None:
 @router.get("/events")
 async def events(
     request: Request,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
 ) -> Response:
     """The log from ``after`` (exclusive), in order, each event with its offset."""
@@ -38,7 +40,7 @@ async def events(
 @router.get("/dead-letters")
 async def dead_letters(
     request: Request,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     """Rejected events with the field that failed and why."""

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from shopstream import __version__
-from shopstream.api import admin, collect, errors, health
+from shopstream.api import admin, catalog, collect, errors, health, identity, profiles
 from shopstream.api.auth import KeyRing
 from shopstream.api.metrics import ApiMetrics
 from shopstream.engine import Engine
@@ -19,6 +19,7 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await engine.start()
         try:
             yield
         finally:
@@ -31,5 +32,8 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     errors.install(app)
     app.include_router(collect.router)
     app.include_router(admin.router)
+    app.include_router(profiles.router)
+    app.include_router(catalog.router)
+    app.include_router(identity.router)
     app.include_router(health.router)
     return app

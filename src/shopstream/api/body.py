@@ -40,19 +40,25 @@ async def read_json(request: Request, limit: int) -> object:
 
 
 def _gunzip(body: bytes, limit: int) -> bytes:
-    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    """Inflate every gzip member (RFC 1952 allows several), never past ``limit`` + 1 bytes."""
+    out = b""
+    rest = body
     try:
-        out = inflater.decompress(body, limit + 1)
-        if len(out) > limit or inflater.unconsumed_tail:
-            raise _too_large(len(out), limit, unzipped=True)
-        out += inflater.flush()
+        while True:
+            inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+            out += inflater.decompress(rest, limit + 1 - len(out))
+            if len(out) > limit or inflater.unconsumed_tail:
+                raise _too_large(len(out), limit, unzipped=True)
+            if not inflater.eof:
+                # A cut-off stream: its end (and CRC) never came.
+                raise zlib.error("the gzip stream is truncated")
+            rest = inflater.unused_data
+            if not rest.strip(b"\0"):  # trailing NUL padding is allowed, as gzip(1) does
+                return out
     except zlib.error as exc:
         raise ProblemError(
             400, "request.gzip", f"the body is not valid gzip: {exc}", field="content-encoding"
         ) from None
-    if len(out) > limit:
-        raise _too_large(len(out), limit, unzipped=True)
-    return out
 
 
 def _too_large(size: int, limit: int, *, unzipped: bool = False) -> ProblemError:
@@ -60,3 +66,20 @@ def _too_large(size: int, limit: int, *, unzipped: bool = False) -> ProblemError
     at_least = "at least " if unzipped else ""
     msg = f"the {what} is {at_least}{size:,} bytes; the limit is {limit:,}"
     return ProblemError(413, "request.too-large", msg, field="body", limit=limit)
+
+
+async def read_text(request: Request, limit: int) -> str:
+    """A UTF-8 text body (a CSV import) within ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(size, limit)
+        chunks.append(chunk)
+    try:
+        return b"".join(chunks).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProblemError(
+            400, "request.encoding", f"the body is not UTF-8: {exc}", field="body"
+        ) from None

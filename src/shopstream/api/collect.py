@@ -73,7 +73,7 @@ def _sent_at(body: dict[str, Any]) -> datetime | None:
         return None
     try:
         return as_utc(_DATETIME.validate_python(raw))
-    except ValidationError:
+    except (ValidationError, OverflowError):
         msg = f"sentAt must be an ISO-8601 time; got {raw!r}"
         raise ProblemError(400, "events.invalid", msg, field="sentAt") from None
 

@@ -6,7 +6,13 @@ The :class:`Catalog` is synchronous and in memory; :class:`CatalogStore` is the 
 
 from __future__ import annotations
 
-from shopstream.catalog.catalog import Catalog
+from shopstream.catalog.catalog import (
+    Catalog,
+    product_from_dict,
+    product_to_dict,
+    store_from_dict,
+    store_to_dict,
+)
 from shopstream.catalog.errors import CatalogError, InvalidCatalogData, UnknownProduct, UnknownStore
 from shopstream.catalog.imports import parse_inventory_csv, parse_products_csv
 from shopstream.catalog.models import (
@@ -39,4 +45,8 @@ __all__ = (
     "parse_category",
     "parse_inventory_csv",
     "parse_products_csv",
+    "product_from_dict",
+    "product_to_dict",
+    "store_from_dict",
+    "store_to_dict",
 )

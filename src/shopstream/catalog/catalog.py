@@ -235,8 +235,8 @@ class Catalog:
         return {
             "version": SNAPSHOT_VERSION,
             "last_offset": self.last_offset,
-            "products": [_product_to_dict(p) for p in self._products.values()],
-            "stores": [_store_to_dict(s) for s in self._stores.values()],
+            "products": [product_to_dict(p) for p in self._products.values()],
+            "stores": [store_to_dict(s) for s in self._stores.values()],
             "inventory": [list(level) for level in self._inventory],
         }
 
@@ -254,8 +254,8 @@ class Catalog:
             raise InvalidCatalogData(msg, field="version")
         catalog = cls()
         try:
-            catalog.upsert_products(_product_from_dict(p) for p in data["products"])
-            catalog.upsert_stores(_store_from_dict(s) for s in data["stores"])
+            catalog.upsert_products(product_from_dict(p) for p in data["products"])
+            catalog.upsert_stores(store_from_dict(s) for s in data["stores"])
             catalog.set_stock(
                 (StoreId(loc), ProductId(pid), int(q)) for loc, pid, q in data["inventory"]
             )
@@ -268,7 +268,7 @@ class Catalog:
         return catalog
 
 
-def _product_to_dict(product: Product) -> dict[str, Any]:
+def product_to_dict(product: Product) -> dict[str, Any]:
     return {
         "id": product.id,
         "name": product.name,
@@ -280,7 +280,7 @@ def _product_to_dict(product: Product) -> dict[str, Any]:
     }
 
 
-def _product_from_dict(data: Mapping[str, Any]) -> Product:
+def product_from_dict(data: Mapping[str, Any]) -> Product:
     return Product(
         id=ProductId(data["id"]),
         name=data["name"],
@@ -292,7 +292,7 @@ def _product_from_dict(data: Mapping[str, Any]) -> Product:
     )
 
 
-def _store_to_dict(store: Store) -> dict[str, Any]:
+def store_to_dict(store: Store) -> dict[str, Any]:
     return {
         "id": store.id,
         "name": store.name,
@@ -306,7 +306,7 @@ def _store_to_dict(store: Store) -> dict[str, Any]:
     }
 
 
-def _store_from_dict(data: Mapping[str, Any]) -> Store:
+def store_from_dict(data: Mapping[str, Any]) -> Store:
     return Store(
         id=StoreId(data["id"]),
         name=data["name"],

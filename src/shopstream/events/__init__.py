@@ -26,9 +26,21 @@ from shopstream.events.normalize import (
 )
 from shopstream.events.parse import parse_message
 from shopstream.events.properties import PROPERTY_MODELS, ProductItem, check_properties
-from shopstream.events.vocabulary import HASHED_ID_TYPES, Channel, EventName, IdType, MessageType
+from shopstream.events.vocabulary import (
+    ADMIN_SOURCE,
+    ADMIN_USER,
+    HASHED_ID_TYPES,
+    AdminEvent,
+    Channel,
+    EventName,
+    IdType,
+    MessageType,
+)
 
 __all__ = (
+    "ADMIN_SOURCE",
+    "ADMIN_USER",
+    "AdminEvent",
     "HASHED_ID_TYPES",
     "MESSAGE_MODELS",
     "PROPERTY_MODELS",

@@ -100,15 +100,29 @@ def _normalize(
 ) -> None:
     message.source = source
     message.message_id = message.message_id or str(uuid.uuid4())
-    message.received_at = as_utc(message.received_at or received_at)
+    message.received_at = _utc(message.received_at or received_at, "receivedAt")
+    original_field = "originalTimestamp" if message.original_timestamp else "timestamp"
     original = message.original_timestamp or message.timestamp
-    message.original_timestamp = as_utc(original) if original else None
+    message.original_timestamp = _utc(original, original_field) if original else None
     sent = message.sent_at or sent_at
-    message.sent_at = as_utc(sent) if sent else None
-    message.timestamp = correct_skew(
-        message.original_timestamp, message.sent_at, message.received_at
-    )
-    message.channel = derive_channel(message.context, message.type)
+    message.sent_at = _utc(sent, "sentAt") if sent else None
+    if message.original_timestamp is None:
+        # No client time: the event happened when it was sent (or, without sentAt, when it
+        # arrived), and timestamp == receivedAt. Logging that as originalTimestamp keeps the
+        # logged form a fixed point of parsing: re-ingesting it cannot shift its timestamp.
+        message.original_timestamp = message.sent_at or message.received_at
+    try:
+        message.timestamp = correct_skew(
+            message.original_timestamp, message.sent_at, message.received_at
+        )
+    except OverflowError:
+        # A client clock centuries off: receivedAt - (sentAt - timestamp) leaves datetime's range.
+        msg = (
+            f"corrected for clock skew (sentAt {message.sent_at}) falls outside years 1-9999; "
+            f"got {message.original_timestamp}"
+        )
+        raise InvalidEvent(msg, field=original_field) from None
+    message.channel = derive_channel(message.context, message.type, message.channel)
     if message.type == "track":
         try:
             message.properties = check_properties(message.event, message.properties)
@@ -116,6 +130,14 @@ def _normalize(
             field, reason = _first_error(exc, prefix="properties.")
             raise InvalidEvent(reason, field=field) from None
     message.identities = _identities(message, phone_region)
+
+
+def _utc(moment: datetime, field: str) -> datetime:
+    try:
+        return as_utc(moment)
+    except OverflowError:
+        msg = f"must fall within years 1-9999 once converted to UTC; got {moment.isoformat()}"
+        raise InvalidEvent(msg, field=field) from None
 
 
 def _identities(message: Message, phone_region: str) -> list[Identifier]:
@@ -130,6 +152,9 @@ def _identities(message: Message, phone_region: str) -> list[Identifier]:
         containers.append(("traits", message.traits))  # type: ignore[union-attr]
     ctx_traits = message.context.get("traits")
     if isinstance(ctx_traits, dict):
+        # A copy: the caller's dict may be shared (a batch's common context), and normalising
+        # it in place would strip the card token from every other message that shares it.
+        ctx_traits = message.context["traits"] = dict(ctx_traits)
         containers.append(("context.traits", ctx_traits))
     if message.type == "track":
         containers.append(("properties", message.properties))
@@ -139,11 +164,11 @@ def _identities(message: Message, phone_region: str) -> list[Identifier]:
     if isinstance(device, dict) and isinstance(device.get("id"), str) and device["id"]:
         found.append(Identifier(IdType.DEVICE_ID, device["id"]))
     if message.type == "alias":
-        found.append(
-            Identifier(
-                IdType.USER_ID if message.user_id else IdType.ANONYMOUS_ID, message.previous_id
-            )
-        )  # type: ignore[union-attr]
+        # previousId is almost always the anonymous id the shopper had before signing in
+        # (Segment's and RudderStack's SDKs alias anonymousId -> userId); keyed as such it
+        # joins the anonymous history to the user.
+        previous = Identifier(IdType.ANONYMOUS_ID, message.previous_id)  # type: ignore[union-attr]
+        found.append(previous)
     return list(dict.fromkeys(found))
 
 
@@ -151,12 +176,17 @@ def _identities_in(bag: dict[str, Any], where: str, phone_region: str) -> list[I
     found: list[Identifier] = []
     email = bag.get("email")
     if email is not None:
-        if not isinstance(email, str) or "@" not in email:
+        local, at, domain = email.strip().rpartition("@") if isinstance(email, str) else ("", "", "")
+        if not (local and at and domain) or any(c.isspace() for c in local + domain):
+            # "@" alone (or "a@") would become one identity shared by every such sender.
             raise InvalidEvent(f"must be an e-mail address; got {email!r}", field=f"{where}.email")
         bag["email"] = normalize_email(email)
         found.append(Identifier(IdType.EMAIL, hash_identifier(bag["email"])))
     phone = bag.get("phone")
     if phone is not None:
+        if isinstance(phone, bool) or not isinstance(phone, str | int):
+            # str() of a list or object would let phonenumbers fish digits out of its repr.
+            raise InvalidEvent(f"must be a phone number; got {phone!r}", field=f"{where}.phone")
         try:
             bag["phone"] = normalize_phone(str(phone), phone_region)
         except ValueError as exc:
@@ -167,7 +197,7 @@ def _identities_in(bag: dict[str, Any], where: str, phone_region: str) -> list[I
             value = bag.get(key)
             if value is None or value == "":
                 continue
-            if not isinstance(value, str | int):
+            if isinstance(value, bool) or not isinstance(value, str | int):
                 raise InvalidEvent(f"must be a string; got {value!r}", field=f"{where}.{key}")
             if id_type is IdType.CARD_TOKEN:
                 # A POS card token is hashed on arrival and never kept raw.

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from shopstream.events.vocabulary import EventName
 
 
 class _Props(BaseModel):
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+    # No NaN or infinity: a price of "NaN" would be logged as null.
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, allow_inf_nan=False)
 
 
 class ProductItem(_Props):
@@ -64,15 +65,17 @@ class ZoneProps(StoreProps):
 class InventoryProps(_Props):
     product_id: str = Field(min_length=1)
     quantity: int
-    store_id: str | None = None
     online: bool = False
+    store_id: str | None = Field(default=None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _where(self) -> InventoryProps:
-        if self.store_id is None and not self.online:
+    @field_validator("store_id")
+    @classmethod
+    def _where(cls, store_id: str | None, info: ValidationInfo) -> str | None:
+        # A field validator (after ``online``), so the error names ``properties.store_id``.
+        if store_id is None and info.data.get("online") is False:
             msg = "Inventory Updated needs store_id or online: true"
             raise ValueError(msg)
-        return self
+        return store_id
 
 
 class SignalProps(_Props):

@@ -89,3 +89,18 @@ class EventName(StrEnum):
     INVENTORY_UPDATED = "Inventory Updated"
     SIGNAL_RECEIVED = "Signal Received"
     CONSENT_UPDATED = "Consent Updated"
+
+
+ADMIN_SOURCE = "_admin"
+"""The source of operator changes written to the log (no write key can name it)."""
+
+ADMIN_USER = "_shopstream"
+
+
+class AdminEvent(StrEnum):
+    """Operator changes, logged like events so a replay reproduces them in order."""
+
+    PRODUCTS_UPSERTED = "Catalog Products Upserted"
+    STORES_UPSERTED = "Catalog Stores Upserted"
+    STOCK_SET = "Catalog Stock Set"
+    IDENTITY_UNMERGED = "Identity Unmerged"

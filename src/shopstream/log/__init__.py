@@ -9,7 +9,7 @@ from shopstream.log.collector import MAX_EVENT_BYTES, Collector, CollectResult
 from shopstream.log.consumer import Consumer, Processor, StateStore
 from shopstream.log.errors import LogError, LogUnavailable
 from shopstream.log.records import DeadLetter, LogRecord, Rejection
-from shopstream.log.store import EventLog
+from shopstream.log.store import EventIndex, EventLog
 
 __all__ = (
     "MAX_EVENT_BYTES",
@@ -17,6 +17,7 @@ __all__ = (
     "Collector",
     "Consumer",
     "DeadLetter",
+    "EventIndex",
     "EventLog",
     "LogError",
     "LogRecord",

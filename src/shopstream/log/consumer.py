@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from shopstream.core import Offset
-from shopstream.log.records import LogRecord
+from shopstream.events import Message
 from shopstream.log.store import EventLog
 
 logger = logging.getLogger(__name__)
@@ -32,8 +32,8 @@ class Processor(Protocol):
         """The last offset applied."""
         ...
 
-    def apply(self, records: Sequence[LogRecord]) -> None:
-        """Apply records in order; records at or below ``offset`` are skipped."""
+    def apply(self, events: Sequence[tuple[Offset, Message]]) -> None:
+        """Apply events in offset order; those at or below ``offset`` are skipped."""
         ...
 
     def dump(self) -> bytes:
@@ -100,7 +100,7 @@ class Consumer:
             records = await self._log.read(self._processor.offset, self._slice)
             if not records:
                 return applied
-            self._processor.apply(records)
+            self._processor.apply([(r.offset, r.message) for r in records])
             applied += len(records)
             await self._maybe_save()
             await asyncio.sleep(0)

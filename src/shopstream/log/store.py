@@ -13,11 +13,11 @@ Semantics every backend honours:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from shopstream.core import Offset
-from shopstream.events import Message
+from shopstream.events import Identifier, Message
 from shopstream.log.records import DeadLetter, LogRecord
 
 
@@ -45,3 +45,22 @@ class EventLog(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class EventIndex(Protocol):
+    """The log looked up by customer identifier: a customer's events, and unmerge's input.
+
+    Every answer covers all the events appended before the call.
+    """
+
+    def catch_up(self) -> int: ...
+
+    def offsets(
+        self, identifiers: Iterable[Identifier], before: Offset | None = None
+    ) -> list[Offset]: ...
+
+    def payloads(self, offsets: list[Offset]) -> list[tuple[Offset, bytes]]: ...
+
+    def history(
+        self, identifiers: Iterable[Identifier], before: Offset | None = None
+    ) -> list[tuple[Offset, Message]]: ...

@@ -6,5 +6,32 @@ Nothing in ``shopstream`` imports this package; tests and benchmarks do.
 from __future__ import annotations
 
 from shopstream.testing.server import ServerProcess, free_port
+from shopstream.testing.strategies import (
+    channel_names,
+    contexts,
+    emails,
+    iso_times,
+    json_values,
+    keyed_messages,
+    mutated_messages,
+    phones,
+    segment_messages,
+    timestamps,
+    track_events,
+)
 
-__all__ = ("ServerProcess", "free_port")
+__all__ = (
+    "ServerProcess",
+    "channel_names",
+    "contexts",
+    "emails",
+    "free_port",
+    "iso_times",
+    "json_values",
+    "keyed_messages",
+    "mutated_messages",
+    "phones",
+    "segment_messages",
+    "timestamps",
+    "track_events",
+)

@@ -53,13 +53,17 @@ class ServerProcess:
             **self.extra_env,
         }
 
-    def start(self, timeout: float = 30.0) -> None:
-        command = [
+    def command(self) -> list[str]:
+        """The command line that runs the server (benchmarks run a launcher instead)."""
+        return [
             sys.executable, "-m", "shopstream", "serve",
             "--port", str(self.port), "--data-dir", str(self.data_dir), *self.extra_args,
         ]  # fmt: skip
-        log = (self.data_dir.parent / f"server-{self.port}.log").open("ab")
-        self.process = subprocess.Popen(command, env=self.env(), stdout=log, stderr=log)
+
+    def start(self, timeout: float = 30.0) -> None:
+        # The child keeps its own copy of the descriptor; ours is closed at once.
+        with (self.data_dir.parent / f"server-{self.port}.log").open("ab") as log:
+            self.process = subprocess.Popen(self.command(), env=self.env(), stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import queue
 import sqlite3
@@ -22,6 +23,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import Literal
 
@@ -57,6 +59,17 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 
 _Row = tuple[str, str, bytes]
 _Job = tuple[str, object, Future[object]]
+# Rows per INSERT statement: 3 parameters each stays under every SQLite's limit of 999.
+_INSERT_ROWS = 300
+
+
+@functools.lru_cache(maxsize=_INSERT_ROWS)
+def _insert_sql(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?)"] * rows)
+    return (
+        f"INSERT INTO events (source, message_id, payload) VALUES {values} "
+        "ON CONFLICT (source, message_id) DO NOTHING"
+    )
 
 
 def connect(path: Path, *, fsync: FsyncPolicy = "full") -> sqlite3.Connection:
@@ -143,7 +156,9 @@ class SQLiteEventLog:
             for kind, payload, _ in jobs:
                 results.append(getattr(self, f"_do_{kind}")(payload))
             self._writer.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except Exception as exc:
+            # Not only sqlite3.Error: any error (an offset too big to bind, a string SQLite
+            # cannot encode) must fail these jobs, not kill the thread and hang every later one.
             with contextlib.suppress(sqlite3.Error):
                 self._writer.execute("ROLLBACK")
             logger.exception("event log commit failed")
@@ -155,19 +170,28 @@ class SQLiteEventLog:
 
     def _do_append(self, rows: list[_Row]) -> list[Offset]:
         offsets: list[Offset] = []
-        insert = (
-            "INSERT INTO events (source, message_id, payload) VALUES (?, ?, ?) "
-            "ON CONFLICT (source, message_id) DO NOTHING RETURNING offset"
-        )
-        for source, message_id, payload in rows:
-            found = self._writer.execute(insert, (source, message_id, payload)).fetchone()
-            if found is None:
-                found = self._writer.execute(
-                    "SELECT offset FROM events WHERE source = ? AND message_id = ?",
-                    (source, message_id),
-                ).fetchone()
-            offsets.append(Offset(found[0]))
+        for start in range(0, len(rows), _INSERT_ROWS):
+            offsets += self._insert(rows[start : start + _INSERT_ROWS])
         return offsets
+
+    def _insert(self, rows: list[_Row]) -> list[Offset]:
+        """Insert ``rows`` with one statement; the offset of each, new or first given.
+
+        One multi-row INSERT is one step of SQLite's VM, so the GIL is released once for all
+        rows rather than once a row. When every row is new, their offsets are consecutive and
+        end at the last rowid (AUTOINCREMENT, and this thread is the only writer); otherwise
+        each row's offset is looked up, which also gives a repeat the offset first given.
+        """
+        before = self._writer.total_changes
+        cursor = self._writer.execute(_insert_sql(len(rows)), list(chain.from_iterable(rows)))
+        if self._writer.total_changes - before == len(rows) and cursor.lastrowid is not None:
+            last = cursor.lastrowid
+            return [Offset(offset) for offset in range(last - len(rows) + 1, last + 1)]
+        find = "SELECT offset FROM events WHERE source = ? AND message_id = ?"
+        return [
+            Offset(self._writer.execute(find, (source, message_id)).fetchone()[0])
+            for source, message_id, _ in rows
+        ]
 
     def _do_dead_letter(self, letters: list[DeadLetter]) -> None:
         self._writer.executemany(
