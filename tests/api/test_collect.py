@@ -6,8 +6,12 @@ import httpx
 async def test_track_is_appended_and_readable(
     client: httpx.AsyncClient, writer: tuple[str, str], admin: dict[str, str]
 ) -> None:
-    event = {"event": "Product Viewed", "anonymousId": "a1", "messageId": "m1",
-             "properties": {"product_id": 7, "price": "19.99"}}
+    event = {
+        "event": "Product Viewed",
+        "anonymousId": "a1",
+        "messageId": "m1",
+        "properties": {"product_id": 7, "price": "19.99"},
+    }
     response = await client.post("/v1/track", json=event, auth=writer)
     assert response.status_code == 200, response.text
     listed = (await client.get("/v1/events", headers=admin)).json()

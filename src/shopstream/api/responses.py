@@ -29,9 +29,7 @@ def camel(name: str) -> str:
 def camelize(value: Any) -> Any:
     """Rename the keys of nested dicts to camelCase, leaving opaque maps untouched."""
     if isinstance(value, dict):
-        return {
-            camel(k): (v if k in _OPAQUE else camelize(v)) for k, v in value.items()
-        }
+        return {camel(k): (v if k in _OPAQUE else camelize(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [camelize(v) for v in value]
     return value

@@ -40,10 +40,10 @@ from shopstream.events.vocabulary import (
 __all__ = (
     "ADMIN_SOURCE",
     "ADMIN_USER",
-    "AdminEvent",
     "HASHED_ID_TYPES",
     "MESSAGE_MODELS",
     "PROPERTY_MODELS",
+    "AdminEvent",
     "Alias",
     "Channel",
     "EventError",
