@@ -176,7 +176,9 @@ def _identities_in(bag: dict[str, Any], where: str, phone_region: str) -> list[I
     found: list[Identifier] = []
     email = bag.get("email")
     if email is not None:
-        local, at, domain = email.strip().rpartition("@") if isinstance(email, str) else ("", "", "")
+        local, at, domain = (
+            email.strip().rpartition("@") if isinstance(email, str) else ("", "", "")
+        )
         if not (local and at and domain) or any(c.isspace() for c in local + domain):
             # "@" alone (or "a@") would become one identity shared by every such sender.
             raise InvalidEvent(f"must be an e-mail address; got {email!r}", field=f"{where}.email")

@@ -282,6 +282,9 @@ _MUTABLE_KEYS = ("type", "userId", "anonymousId", "messageId", "timestamp", "sen
                  "originalTimestamp", "receivedAt", "context", "event", "properties", "traits",
                  "groupId", "previousId", "integrations", "channel", "identities")  # fmt: skip
 _TIME_KEYS = ("timestamp", "sentAt", "originalTimestamp", "receivedAt")
+# The calendar's edges, where converting to UTC or correcting skew leaves datetime's range.
+_EDGE_TIMES = ("0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00",
+               "9999-12-31T23:59:59Z", "1970-01-01T00:00:00Z")  # fmt: skip
 
 
 @st.composite
@@ -295,7 +298,11 @@ def mutated_messages(draw: st.DrawFn) -> dict[str, JSONValue]:
     values = json_values()
     if key in _TIME_KEYS:  # any time at all: year 1 to 9999, at any offset
         offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
-        values |= st.datetimes(timezones=offsets).map(datetime.isoformat)
+        values = (
+            st.sampled_from(_EDGE_TIMES)
+            | st.datetimes(timezones=offsets).map(datetime.isoformat)
+            | values
+        )
     bag[key] = draw(values)
     return raw
 
