@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,6 +38,7 @@ def _main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @app.command()
@@ -47,8 +51,6 @@ def serve(
     postgres: PostgresOpt = None,
 ) -> None:
     """Run the API (collection, profiles, decisions) on the embedded default or scale-out."""
-    import uvicorn
-
     from shopstream.api import KeyRing, create_app
     from shopstream.engine import Engine
 
@@ -62,11 +64,64 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     _print_keys(keys, generated, settings)
-    uvicorn.run(create_app(engine, keys), **uvicorn_options(settings))
+    run_app(create_app(engine, keys), settings)
+
+
+def run_app(app: Any, settings: Settings) -> None:
+    """Serve ``app`` as ``serve`` does; ``benchmarks/_server.py`` serves the same way."""
+    import uvicorn
+
+    # The live state is millions of long-lived objects, and every event parsed allocates
+    # hundreds of short-lived ones. At the default threshold (700) the cyclic collector ran
+    # every few events, its gen-2 passes walking the whole state: ~15% of the server's CPU
+    # at full ingest. Objects made at start are frozen out of its passes; young collections
+    # run every 10,000 allocations.
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+    uvicorn.run(app, **uvicorn_options(settings))
+
+
+class EvalDataset(StrEnum):
+    RETAIL = "retail"
+    TAOBAO = "taobao"
+    ALL = "all"
+
+
+@app.command()
+def evaluate(
+    dataset: Annotated[
+        EvalDataset, typer.Option(help="Protocol R (retail), T (taobao) or both")
+    ] = EvalDataset.ALL,
+    data_dir: Annotated[
+        Path, typer.Option(help="Folder holding uci-online-retail/ and taobao-userbehavior-slice/")
+    ] = Path("../shared/data"),
+    out: Annotated[Path, typer.Option(help="Where evaluate-<dataset>.{md,json} go")] = Path(
+        "benchmarks/results"
+    ),
+    quick: Annotated[
+        bool, typer.Option(help="Tune nothing: the first value of every grid (fast, for CI)")
+    ] = False,
+) -> None:
+    """Evaluate our recommender against peers offline (EVALUATION.md protocols R and T)."""
+    from shopstream.recommend.evaluation import evaluate as run_evaluation
+
+    names = ["retail", "taobao"] if dataset is EvalDataset.ALL else [dataset.value]
+    for name in names:
+        command = f"shopstream evaluate --dataset {name}" + (" --quick" if quick else "")
+        report = run_evaluation(
+            name,  # type: ignore[arg-type]
+            data_dir,
+            quick=quick,
+            progress=True,
+            command=command,
+        )
+        markdown, data = report.write(out)
+        typer.echo(report.to_markdown())
+        typer.echo(f"wrote {markdown} and {data}")
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """How ``serve`` runs uvicorn; ``benchmarks/_server.py`` runs it the same way."""
+    """How ``serve`` runs uvicorn."""
     return {
         "host": settings.host,
         "port": settings.port,
@@ -85,3 +140,47 @@ def _print_keys(keys: object, generated: bool, settings: Settings) -> None:
         typer.echo(f"No keys configured; using the keys in {settings.data_dir / 'keys.json'}:")
         for key in keys.keys:
             typer.echo(f"  {key.scope.value:<6} key: {key.secret}")
+
+
+class ReplayFormat(StrEnum):
+    TAOBAO = "taobao"
+    RETAIL = "retail"
+
+
+@app.command()
+def replay(
+    path: Annotated[Path, typer.Argument(exists=True, help="UserBehavior.csv[.gz] or by-day/")],
+    url: Annotated[str, typer.Option(help="The collector to send to")] = "http://127.0.0.1:8000",
+    write_key: Annotated[
+        str, typer.Option(envvar="SHOPSTREAM_WRITE_KEY", help="A write key of that collector")
+    ] = "",
+    speed: Annotated[
+        float, typer.Option(help="How many times faster than it happened; 0 = as fast as possible")
+    ] = 0.0,
+    limit: Annotated[int | None, typer.Option(help="Send at most this many events")] = None,
+) -> None:
+    """Replay a real dataset (Taobao UserBehavior or UCI Online Retail) as live events."""
+    from itertools import islice
+
+    from tqdm import tqdm
+
+    from shopstream.events import as_utc
+    from shopstream.sender import Sender
+    from shopstream.simulate import online_retail_events, taobao_events
+
+    if not write_key:
+        typer.echo("error: --write-key (or SHOPSTREAM_WRITE_KEY) is required", err=True)
+        raise typer.Exit(2)
+    kind = ReplayFormat.TAOBAO if _is_taobao(path) else ReplayFormat.RETAIL
+    events = online_retail_events(path) if kind is ReplayFormat.RETAIL else taobao_events(path)
+    timed = ((as_utc(datetime.fromisoformat(e["timestamp"])), e) for e in islice(events, limit))
+    with Sender(url, write_key) as sender, tqdm(unit=" events", desc=f"replay {kind}") as bar:
+        stats = sender.play(timed, speed=speed, on_sent=bar.update)
+    typer.echo(f"sent {stats.sent:,} events in {stats.batches:,} batches "
+               f"({stats.rejected:,} rejected, {stats.retries:,} retries)")  # fmt: skip
+
+
+def _is_taobao(path: Path) -> bool:
+    if path.is_dir():
+        return any(path.glob("UserBehavior.csv*"))
+    return path.name.startswith("UserBehavior")

@@ -128,28 +128,29 @@ class Catalog:
         if message.type != "track":
             return True
         props = message.properties
-        if message.event == EventName.INVENTORY_UPDATED:
+        event = message.event
+        if event in _PRODUCT_EVENTS:  # the most frequent events first
+            self._learn(props)
+            return True
+        if event == EventName.INVENTORY_UPDATED:
             location = StoreId(props.get("store_id") or ONLINE)
             self._inventory.set(ProductId(props["product_id"]), location, props["quantity"])
             return True
-        lines: list[dict[str, Any]] = []
-        if message.event in _PRODUCT_EVENTS:
-            lines.append(props)
-        elif message.event in _PRODUCT_LIST_EVENTS:
-            lines.extend(props.get("products") or ())
+        if event not in _PRODUCT_LIST_EVENTS:
+            return True
+        lines: list[dict[str, Any]] = props.get("products") or []
         for line in lines:
             self._learn(line)
-        if message.event == EventName.ORDER_COMPLETED:
+        if event == EventName.ORDER_COMPLETED:
             location = StoreId(props.get("store_id") or ONLINE)
+            adjust = self._inventory.adjust
             for line in lines:
                 quantity = line.get("quantity")
-                self._inventory.adjust(
-                    ProductId(line["product_id"]), location, -(1 if quantity is None else quantity)
-                )
+                adjust(line["product_id"], location, -(1 if quantity is None else quantity))
         return True
 
     def _learn(self, line: Mapping[str, Any]) -> None:
-        product_id = ProductId(line["product_id"])
+        product_id: ProductId = line["product_id"]
         if product_id in self._products:
             return
         name, category, brand = line.get("name"), line.get("category"), line.get("brand")

@@ -6,6 +6,7 @@ so a product handed to a recommender cannot change under it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +35,16 @@ def parse_category(text: str | Iterable[str] | None) -> CategoryPath:
     """
     if text is None:
         return ()
-    parts = _CATEGORY_SEPARATORS.split(text) if isinstance(text, str) else list(text)
+    if isinstance(text, str):
+        return _parse_category_text(text)
+    return tuple(part.strip() for part in text if part and part.strip())
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_category_text(text: str) -> CategoryPath:
+    # Cached: every product event names a category, and a shop has a few thousand at most;
+    # products of one category then share one tuple.
+    parts = _CATEGORY_SEPARATORS.split(text)
     return tuple(part.strip() for part in parts if part and part.strip())
 
 

@@ -35,8 +35,13 @@ class TokenIndex:
         self._by_product: dict[ProductId, frozenset[str]] = {}
 
     def add(self, product: Product) -> None:
-        old = self._by_product.get(product.id, frozenset())
         new = frozenset(_product_tokens(product))
+        old = self._by_product.get(product.id)
+        if old is None:  # a new product, the usual case
+            for token in new:
+                self._by_token[token].add(product.id)
+            self._by_product[product.id] = new
+            return
         for token in old - new:
             ids = self._by_token[token]
             ids.discard(product.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shopstream.core.clock import Clock, FakeClock, SystemClock, utcnow
 from shopstream.core.errors import ShopstreamError
-from shopstream.core.hashing import sha256_hex, stable_hash
+from shopstream.core.hashing import sha256_hex, stable_hash, stable_hex
 from shopstream.core.ids import CustomerId, MessageId, Offset, ProductId, SourceName, StoreId
 
 __all__ = (
@@ -20,5 +20,6 @@ __all__ = (
     "SystemClock",
     "sha256_hex",
     "stable_hash",
+    "stable_hex",
     "utcnow",
 )

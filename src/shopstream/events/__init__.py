@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shopstream.events.errors import EventError, EventTooLarge, InvalidEvent
+from shopstream.events.logged import message_from_json
 from shopstream.events.models import (
     MESSAGE_MODELS,
     Alias,
@@ -13,7 +14,6 @@ from shopstream.events.models import (
     Page,
     Screen,
     Track,
-    message_from_json,
     message_to_json,
 )
 from shopstream.events.normalize import (

@@ -33,6 +33,7 @@ from shopstream.identity.keys import (
     identifier_of,
     is_anonymous,
     key_of,
+    sorted_keys,
 )
 from shopstream.identity.merges import Merge, Refusal, RefusalReason, Resolution, Side, Split
 from shopstream.identity.rules import IdentityRules
@@ -184,17 +185,29 @@ class IdentityGraph:
         Raises:
             InvalidIdentityInput: no identifiers, an unknown type, or a naive ``now``.
         """
-        keys = sorted({key_of(identifier) for identifier in identifiers})
+        keys = sorted_keys(identifiers)
         if not keys:
             msg = "resolve needs at least one identifier; got none"
             raise InvalidIdentityInput(msg, field="identifiers")
         moment = _seconds(now)
-        linkable = [key for key in keys if key not in self._never] or keys[:1]
+        never = self._never
+        linkable = ([key for key in keys if key not in never] or keys[:1]) if never else keys
         if offset <= self._offset:
             return Resolution(self._owner.get(linkable[0]) or customer_of_key(linkable[0]))
         self._offset = offset
         self._clock = moment if self._clock is None else max(self._clock, moment)
-        touched = [self._ensure(key) for key in keys if key in self._never]
+        if len(linkable) == len(keys):
+            # Nothing to link, the usual event: one identifier (never-merge or not), or
+            # several that are all one customer's already. What _link would do, minus its work.
+            customer_id = self._owner.get(keys[0])
+            if customer_id is None and len(keys) == 1:
+                customer_id = self._ensure(keys[0])
+            if customer_id is not None and all(
+                self._owner.get(key) == customer_id for key in keys[1:]
+            ):
+                self._touch(customer_id, self._clock)
+                return Resolution(customer_id)
+        touched = [self._ensure(key) for key in keys if key in never]
         customer, merged, refused = self._link(linkable, offset, message_id, now, touched)
         for customer_id in (customer, *touched):
             self._touch(customer_id, self._clock)

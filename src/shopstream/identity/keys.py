@@ -7,7 +7,9 @@ order is then the priority order: by type rank first, then by value.
 
 from __future__ import annotations
 
-from shopstream.core import CustomerId, stable_hash
+from collections.abc import Iterable
+
+from shopstream.core import CustomerId, stable_hex
 from shopstream.events import Identifier, IdType
 from shopstream.identity.errors import InvalidIdentityInput
 
@@ -26,6 +28,7 @@ ANONYMOUS_TYPES = frozenset({IdType.DEVICE_ID, IdType.ANONYMOUS_ID})
 
 _RANK: dict[str, str] = {str(id_type): str(rank) for rank, id_type in enumerate(PRIORITY)}
 _TYPE: dict[str, IdType] = {str(rank): id_type for rank, id_type in enumerate(PRIORITY)}
+_TYPE_NAME: dict[str, str] = {str(rank): str(id_type) for rank, id_type in enumerate(PRIORITY)}
 _FIRST_ANONYMOUS_RANK = min(_RANK[str(id_type)] for id_type in ANONYMOUS_TYPES)
 
 
@@ -39,7 +42,11 @@ def canonical_id(identifier: Identifier) -> CustomerId:
         >>> canonical_id(Identifier(IdType.USER_ID, "u-42"))
         'c_2a3b685d60ba41d5'
     """
-    return CustomerId(f"c_{stable_hash(f'{identifier.type}:{identifier.value}'):016x}")
+    return _customer_id(f"{identifier.type}:{identifier.value}")
+
+
+def _customer_id(text: str) -> CustomerId:
+    return CustomerId("c_" + stable_hex(text))
 
 
 def key_of(identifier: Identifier) -> str:
@@ -55,6 +62,15 @@ def _key(id_type: str, value: str) -> str:
     return rank + value
 
 
+def sorted_keys(identifiers: Iterable[Identifier]) -> list[str]:
+    """The keys of ``identifiers``, without repeats, in priority order (as ``sorted`` gives)."""
+    keys = set()
+    for identifier in identifiers:
+        rank = _RANK.get(identifier[0])
+        keys.add(key_of(identifier) if rank is None else rank + identifier[1])
+    return sorted(keys)
+
+
 def identifier_of(key: str) -> Identifier:
     """The identifier a key stands for (the inverse of :func:`key_of`)."""
     return Identifier(_TYPE[key[0]], key[1:])
@@ -62,7 +78,7 @@ def identifier_of(key: str) -> Identifier:
 
 def customer_of_key(key: str) -> CustomerId:
     """The canonical id of a cluster whose anchor (smallest key) is ``key``."""
-    return canonical_id(identifier_of(key))
+    return _customer_id(f"{_TYPE_NAME[key[0]]}:{key[1:]}")
 
 
 def type_of_key(key: str) -> IdType:

@@ -7,22 +7,30 @@ identity resolved; :class:`ProfileStore` is the port that ``storage/`` backends 
 
 from __future__ import annotations
 
+from shopstream.profiles.audit import AuditEntry, AuditLog, MemoryAuditLog
 from shopstream.profiles.collection import Profiles
 from shopstream.profiles.compute import ProductLookup
 from shopstream.profiles.errors import InvalidProfileRules, InvalidProfileSnapshot, ProfileError
 from shopstream.profiles.features import Affinities, DecayedScore, RecentItems, decay
 from shopstream.profiles.models import Order, OrderLine, Profile, Purpose, StoreVisits
+from shopstream.profiles.presence import PresenceChange, PresenceFeed, present_at, presence_change
 from shopstream.profiles.rules import ProfileRules
+from shopstream.profiles.search import search_by_name
 from shopstream.profiles.store import MemoryProfileStore, ProfileStore
 
 __all__ = (
     "Affinities",
+    "AuditEntry",
+    "AuditLog",
     "DecayedScore",
     "InvalidProfileRules",
     "InvalidProfileSnapshot",
+    "MemoryAuditLog",
     "MemoryProfileStore",
     "Order",
     "OrderLine",
+    "PresenceChange",
+    "PresenceFeed",
     "ProductLookup",
     "Profile",
     "ProfileError",
@@ -33,4 +41,7 @@ __all__ = (
     "RecentItems",
     "StoreVisits",
     "decay",
+    "present_at",
+    "presence_change",
+    "search_by_name",
 )

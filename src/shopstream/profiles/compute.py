@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Callable, Mapping
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from shopstream.catalog import Product, category_key, parse_category
@@ -26,7 +26,8 @@ def apply_message(
     profile: Profile, message: Message, rules: ProfileRules, lookup: ProductLookup | None
 ) -> None:
     """Fold one normalised message into ``profile`` (offsets are the caller's business)."""
-    at = message.timestamp.timestamp() if message.timestamp else profile.last_seen
+    timestamp = message.timestamp
+    at = timestamp.timestamp() if timestamp else profile.last_seen
     _touch(profile, message, at, rules)
     ctx_traits = message.context.get("traits")
     if isinstance(ctx_traits, dict) and ctx_traits:
@@ -38,7 +39,8 @@ def apply_message(
     event, props = message.event, message.properties
     intent_weight = rules.intent_weights.get(event, 0.0)
     if intent_weight:
-        profile.intent = profile.intent.add(intent_weight, at, _seconds(rules.intent_half_life))
+        half_life = rules.intent_half_life.total_seconds()
+        profile.intent = profile.intent.add(intent_weight, at, half_life)
     lines: list[Mapping[str, Any]] = []
     if event in _LINE_EVENTS:
         lines = props.get("products") or []
@@ -53,19 +55,19 @@ def apply_message(
         handler(profile, props, message, at, rules)
 
 
-def _seconds(delta: timedelta) -> float:
-    return delta.total_seconds()
-
-
 def _touch(profile: Profile, message: Message, at: float, rules: ProfileRules) -> None:
-    if at - profile.last_seen > _seconds(rules.session_timeout):
+    if at - profile.last_seen > rules.session_timeout.total_seconds():
         profile.sessions += 1
         profile.intent = DecayedScore(0.0, at)
     profile.event_count += 1
-    profile.first_seen = min(profile.first_seen, at)
-    profile.last_seen = max(profile.last_seen, at)
-    if message.channel is not None:
-        profile.channels[message.channel] = profile.channels.get(message.channel, 0) + 1
+    if at < profile.first_seen:  # min() and max(), without two calls an event
+        profile.first_seen = at
+    if at > profile.last_seen:
+        profile.last_seen = at
+    channel = message.channel
+    if channel is not None:
+        channels = profile.channels
+        channels[channel] = channels.get(channel, 0) + 1
 
 
 def _set_traits(profile: Profile, traits: Mapping[str, Any], at: float) -> None:
@@ -114,21 +116,34 @@ def _credit(
 ) -> None:
     category, brand = line.get("category"), line.get("brand")
     if (not category or not brand) and lookup is not None:
-        product = lookup(ProductId(line["product_id"]))
+        product = lookup(line["product_id"])
         if product is not None:
             category = category or product.category
             brand = brand or product.brand
-    half_life = _seconds(rules.affinity_half_life)
+    half_life = rules.affinity_half_life.total_seconds()
     if category:
-        key = category_key(parse_category(category))
+        key = _category_key(category)
         if key:
             if profile.categories is None:
                 profile.categories = Affinities()
-            profile.categories.add(sys.intern(key), weight, at, half_life, rules.max_affinities)
+            profile.categories.add(key, weight, at, half_life, rules.max_affinities)
     if brand:
         if profile.brands is None:
             profile.brands = Affinities()
         profile.brands.add(sys.intern(brand), weight, at, half_life, rules.max_affinities)
+
+
+def _category_key(category: str | Iterable[str]) -> str:
+    """The interned key of a category (text or path), cached: a shop has a few thousand."""
+    try:
+        return _cached_category_key(category)  # type: ignore[arg-type]
+    except TypeError:  # a list: not hashable, not cached
+        return sys.intern(category_key(parse_category(category)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _cached_category_key(category: str | tuple[str, ...]) -> str:
+    return sys.intern(category_key(parse_category(category)))
 
 
 def _product_id(props: Mapping[str, Any]) -> ProductId:

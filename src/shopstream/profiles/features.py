@@ -41,9 +41,15 @@ class DecayedScore:
         return decay(self.value, moment - self.as_of, half_life)
 
     def add(self, weight: float, at: float, half_life: float) -> DecayedScore:
-        if at >= self.as_of:
-            return DecayedScore(self.at(at, half_life) + weight, at)
-        return DecayedScore(self.value + decay(weight, self.as_of - at, half_life), self.as_of)
+        # decay() inlined: this runs for most events.
+        as_of = self.as_of
+        if at >= as_of:
+            elapsed = at - as_of
+            value = self.value if elapsed <= 0 else self.value * math.exp2(-elapsed / half_life)
+            return DecayedScore(value + weight, at)
+        elapsed = as_of - at
+        late = weight if elapsed <= 0 else weight * math.exp2(-elapsed / half_life)
+        return DecayedScore(self.value + late, as_of)
 
     def merge(self, other: DecayedScore, half_life: float) -> DecayedScore:
         moment = max(self.as_of, other.as_of)
@@ -62,8 +68,8 @@ class Affinities:
     __slots__ = ("as_of", "keys", "values")
 
     def __init__(self, scores: Mapping[str, float] | None = None, as_of: float = 0.0) -> None:
-        self.keys: list[str] = list(scores or ())
-        self.values = array("d", (scores or {}).values())
+        self.keys: list[str] = list(scores) if scores else []
+        self.values = array("d", scores.values()) if scores else array("d")
         self.as_of = as_of
 
     @property
@@ -91,7 +97,8 @@ class Affinities:
 
     def add(self, key: str, weight: float, at: float, half_life: float, cap: int) -> None:
         self._advance(at, half_life)
-        self._credit(key, decay(weight, self.as_of - at, half_life), cap)
+        elapsed = self.as_of - at  # decay() inlined: this runs for most events
+        self._credit(key, weight if elapsed <= 0 else weight * math.exp2(-elapsed / half_life), cap)
 
     def merge(self, other: Affinities, half_life: float, cap: int) -> None:
         self._advance(other.as_of, half_life)

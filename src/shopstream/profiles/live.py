@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 History = Callable[[Iterable[Identifier], Offset], list[tuple[Offset, Message]]]
 """Events carrying any of the identifiers, with offsets below the given one, in order."""
 
+Observer = Callable[[Offset, Message, CustomerId | None], None]
+"""Told of each event after it is applied, with the customer it was resolved to (if any)."""
+
 # Events about things rather than shoppers: they never create or touch a profile.
 _NOT_ABOUT_SHOPPERS = frozenset({EventName.INVENTORY_UPDATED, EventName.SIGNAL_RECEIVED})
 _EXPIRE_EVERY = 10_000
@@ -41,6 +44,8 @@ class LiveState:
         history: reads the log by identifier; needed to split state on unmerge.
         identity_rules: guardrails of the identity graph.
         profile_rules: weights, half-lives and bounds of profile features.
+        observer: told of every event of the stream (not operator changes) once applied,
+            for presence feeds and live activity; what it keeps is not part of this state.
     """
 
     name = "live"
@@ -51,8 +56,10 @@ class LiveState:
         *,
         identity_rules: IdentityRules | None = None,
         profile_rules: ProfileRules | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._history = history
+        self._observer = observer
         self._identity_rules = identity_rules
         self._profile_rules = profile_rules
         self.catalog = Catalog()
@@ -92,6 +99,8 @@ class LiveState:
         if not message.identities or (
             message.type == "track" and message.event in _NOT_ABOUT_SHOPPERS
         ):
+            if self._observer is not None:
+                self._observer(offset, message, None)
             return
         resolution = self.graph.resolve(
             message.identities,
@@ -102,6 +111,8 @@ class LiveState:
         for merge in resolution.merged:
             self.profiles.merge(merge.winner, merge.loser)
         self.profiles.apply(resolution.customer_id, message, offset=offset, now=now)
+        if self._observer is not None:
+            self._observer(offset, message, resolution.customer_id)
 
     def _apply_admin(self, offset: Offset, message: Message) -> None:
         if message.type != "track":
