@@ -19,12 +19,13 @@ from shopstream.events import (
     AdminEvent,
     Identifier,
     IdType,
+    Message,
     hash_identifier,
     normalize_email,
     normalize_phone,
     parse_message,
 )
-from shopstream.identity import IdentityGraph, UnknownCustomer
+from shopstream.identity import IdentityGraph, UnknownCustomer, canonical_id
 from shopstream.log import (
     Collector,
     CollectResult,
@@ -32,12 +33,26 @@ from shopstream.log import (
     DeadLetter,
     EventIndex,
     EventLog,
+    Fanout,
     LogRecord,
     StateStore,
 )
-from shopstream.profiles import Profiles
+from shopstream.measure import Activity, Exposure, ExposureLog
+from shopstream.profiles import (
+    AuditLog,
+    MemoryAuditLog,
+    PresenceFeed,
+    Profiles,
+    presence_change,
+    search_by_name,
+)
 from shopstream.profiles.live import LiveState
+from shopstream.recommend import RecommendRules
+from shopstream.recommend.live import LiveRecommender
+from shopstream.recommend.service import Item, Request
+from shopstream.recommend.service import recommend as answer
 from shopstream.settings import Settings
+from shopstream.trends import Trends
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +74,24 @@ class Engine:
         states: StateStore,
         index: EventIndex,
         *,
+        audit: AuditLog | None = None,
+        exposures: ExposureLog | None = None,
         closers: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.settings = settings
         self.log = log
         self.index = index
-        self.live = LiveState(index.history)
-        self.consumer = Consumer(log, self.live, states)
+        self.audit: AuditLog = audit if audit is not None else MemoryAuditLog()
+        # Views of the stream for the web apps, fed as events are applied, not snapshotted:
+        # after a restart they fill again from the events processed since.
+        self.presence = PresenceFeed()
+        self.activity = Activity()
+        self.trends = Trends(lookup=lambda product_id: self.live.catalog.product(product_id))
+        self.live = LiveState(index.history, observer=self._observe)
+        self.recommender = LiveRecommender()
+        self.recommend_rules = RecommendRules()
+        self.exposures = exposures
+        self.consumer = Consumer(log, Fanout("state", [self.live, self.recommender]), states)
         self._collector = Collector(
             log, max_event_bytes=settings.max_event_bytes, phone_region=settings.phone_region
         )
@@ -81,13 +107,25 @@ class Engine:
                 "run without --redis/--postgres for the embedded backend"
             )
             raise NotImplementedError(msg)
-        from shopstream.storage.sqlite import SQLiteEventLog, SQLiteIdentityIndex, SQLiteStateStore
+        from shopstream.storage.sqlite import (
+            SQLiteAuditLog,
+            SQLiteEventLog,
+            SQLiteExposureLog,
+            SQLiteIdentityIndex,
+            SQLiteStateStore,
+        )
 
         data = settings.data_dir
         log = SQLiteEventLog(data / "events.db", fsync=settings.fsync)
         states = SQLiteStateStore(data / "state.db", fsync=settings.fsync)
         index = SQLiteIdentityIndex(data / "index.db", data / "events.db")
-        return cls(settings, log, states, index, closers=(states.close, index.close))
+        audit = SQLiteAuditLog(data / "audit.db", fsync=settings.fsync)
+        exposures = SQLiteExposureLog(data / "exposures.db")
+        return cls(
+            settings, log, states, index, audit=audit,
+            exposures=exposures,
+            closers=(states.close, index.close, audit.close, exposures.close),
+        )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -160,6 +198,21 @@ class Engine:
     def profiles(self) -> Profiles:
         return self.live.profiles
 
+    def search_customers(self, name: str, limit: int = 20) -> list[CustomerId]:
+        """Customers whose name traits match ``name`` (identifiers: :meth:`customer`)."""
+        return search_by_name(self.profiles, name, limit)
+
+    def _observe(self, offset: Offset, message: Message, customer_id: CustomerId | None) -> None:
+        at = message.received_at or self.live.clock
+        try:
+            self.activity.record(message, customer_id, at=at)
+            self.trends.apply(message, offset=offset, now=at)
+            change = presence_change(message, customer_id)
+            if change is not None:
+                self.presence.publish(change)
+        except Exception:  # these are views: a bug in one must never stop the live state
+            logger.exception("live views failed on the event at offset %d", offset)
+
     def identifier(self, id_type: str, value: str) -> Identifier:
         """An identifier as the graph keys it: email, phone and card token normalised, hashed."""
         kind = IdType(id_type)
@@ -182,6 +235,15 @@ class Engine:
             msg = f"no customer has {id_type} {value!r}"
             raise UnknownCustomer(msg, field="id")
         return found
+
+    def shopper(self, id_type: str, value: str) -> CustomerId:
+        """Like :meth:`customer`, but a shopper never seen yet gets the id they will have."""
+        try:
+            return self.customer(id_type, value)
+        except UnknownCustomer:
+            if id_type == "customerId":
+                raise
+            return canonical_id(self.identifier(id_type, value))
 
     def profile(self, customer_id: CustomerId, now: datetime | None = None) -> dict[str, Any]:
         """The profile as the API shows it, with the customer's identifiers and merges."""
@@ -210,6 +272,31 @@ class Engine:
         wanted = [o for o in offsets if o > after][:limit]
         payloads: list[tuple[Offset, bytes]] = await asyncio.to_thread(self.index.payloads, wanted)
         return payloads
+
+    # -- Decide: recommendations ---------------------------------------------------------------
+
+    def recommend(
+        self,
+        customer_id: CustomerId,
+        request: Request,
+        *,
+        channel: str = "web",
+        now: datetime | None = None,
+    ) -> tuple[str, list[Item]]:
+        """Ranked products for a customer and placement, each with its reason; the answer is
+        recorded as an exposure under the returned decision id."""
+        at = now or utcnow()
+        items = answer(request, customer_id, self.profiles.get(customer_id),
+                       blend=self.recommender.blend, catalog=self.catalog,
+                       rules=self.recommend_rules, now=at.timestamp())  # fmt: skip
+        decision_id = f"d_{uuid.uuid4().hex}"
+        if self.exposures is not None:
+            self.exposures.record(Exposure(
+                decision_id, customer_id, request.placement.value, channel,
+                tuple(i.product_id for i in items), tuple(i.reason for i in items),
+                "blend@1", at,
+            ))  # fmt: skip
+        return decision_id, items
 
     # -- operator changes: logged, so a replay reproduces them ------------------------------------
 

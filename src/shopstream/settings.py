@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     phone_region: str = "US"
     max_request_bytes: int = 500 * 1024
     max_event_bytes: int = 32 * 1024
+    # The web apps (``shopstream.web``). ``demo`` serves the demo storefront, which embeds a
+    # write key and a server key in its pages: never turn it on where strangers can reach it.
+    demo: bool = False
+    associates_file: Path | None = None
+    session_secret: SecretStr | None = None
 
     @field_validator("write_keys", "server_keys", "admin_keys", mode="before")
     @classmethod

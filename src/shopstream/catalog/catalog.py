@@ -198,6 +198,10 @@ class Catalog:
         """What can be sold at a store (or online): :meth:`stock`, never below zero."""
         return self._inventory.available(product_id, store_id or ONLINE)
 
+    def has_stock(self) -> bool:
+        """Whether any stock level is known at all (a catalogue can come without inventory)."""
+        return bool(self._inventory)
+
     def stock_by_location(self, product_id: ProductId) -> dict[StoreId, int]:
         """Exact levels of a product everywhere it is stocked (``"online"`` included)."""
         return self._inventory.by_location(product_id)

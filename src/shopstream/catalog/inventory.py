@@ -57,3 +57,6 @@ class Inventory:
 
     def __len__(self) -> int:
         return sum(len(levels) for levels in self._levels.values())
+
+    def __bool__(self) -> bool:
+        return bool(self._levels)

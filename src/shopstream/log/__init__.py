@@ -6,8 +6,9 @@ Backends (SQLite, Redis Streams) implement :class:`EventLog` in ``shopstream.sto
 from __future__ import annotations
 
 from shopstream.log.collector import MAX_EVENT_BYTES, Collector, CollectResult
-from shopstream.log.consumer import Consumer, Processor, StateStore
+from shopstream.log.consumer import Consumer, GcFreezer, Processor, StateStore
 from shopstream.log.errors import LogError, LogUnavailable
+from shopstream.log.fanout import Fanout
 from shopstream.log.records import DeadLetter, LogRecord, Rejection
 from shopstream.log.store import EventIndex, EventLog
 
@@ -19,6 +20,8 @@ __all__ = (
     "DeadLetter",
     "EventIndex",
     "EventLog",
+    "Fanout",
+    "GcFreezer",
     "LogError",
     "LogRecord",
     "LogUnavailable",

@@ -13,7 +13,7 @@ from shopstream.profiles.compute import ProductLookup
 from shopstream.profiles.errors import InvalidProfileRules, InvalidProfileSnapshot, ProfileError
 from shopstream.profiles.features import Affinities, DecayedScore, RecentItems, decay
 from shopstream.profiles.models import Order, OrderLine, Profile, Purpose, StoreVisits
-from shopstream.profiles.presence import PresenceChange, PresenceFeed, present_at, presence_change
+from shopstream.profiles.presence import PresenceChange, PresenceFeed, presence_change, present_at
 from shopstream.profiles.rules import ProfileRules
 from shopstream.profiles.search import search_by_name
 from shopstream.profiles.store import MemoryProfileStore, ProfileStore
@@ -41,7 +41,7 @@ __all__ = (
     "RecentItems",
     "StoreVisits",
     "decay",
-    "present_at",
     "presence_change",
+    "present_at",
     "search_by_name",
 )

@@ -10,7 +10,7 @@ a function of the log alone and a replay, a restart or a crash reproduces it exa
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,7 +78,7 @@ class LiveState:
         """Processing time: the latest ``receivedAt`` seen, never the wall clock."""
         return self._clock
 
-    def apply(self, events: Sequence[tuple[Offset, Message]]) -> None:
+    def apply(self, events: Iterable[tuple[Offset, Message]]) -> None:
         for offset, message in events:
             if offset <= self._offset:
                 continue

@@ -25,6 +25,9 @@ def free_port() -> int:
 class ServerProcess:
     """Runs ``python -m shopstream serve`` with known keys; can be killed and restarted.
 
+    ``demo`` serves the demo storefront; ``associates_file`` is the YAML of the associates
+    who may sign in to the associate app.
+
     Examples:
         >>> with ServerProcess(tmp_path) as server:  # doctest: +SKIP
         ...     httpx.get(server.url + "/healthz")
@@ -36,6 +39,8 @@ class ServerProcess:
     server_key: str = "sk_test"
     admin_key: str = "ak_test"
     source: str = "test"
+    demo: bool = False
+    associates_file: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
@@ -50,6 +55,12 @@ class ServerProcess:
             "SHOPSTREAM_WRITE_KEYS": f"{self.source}:{self.write_key}",
             "SHOPSTREAM_SERVER_KEYS": self.server_key,
             "SHOPSTREAM_ADMIN_KEYS": self.admin_key,
+            "SHOPSTREAM_DEMO": "true" if self.demo else "false",
+            **(
+                {"SHOPSTREAM_ASSOCIATES_FILE": str(self.associates_file)}
+                if self.associates_file
+                else {}
+            ),
             **self.extra_env,
         }
 

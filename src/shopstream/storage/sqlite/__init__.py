@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from shopstream.storage.sqlite.audit import SQLiteAuditLog
+from shopstream.storage.sqlite.exposures import SQLiteExposureLog
 from shopstream.storage.sqlite.index import SQLiteIdentityIndex
 from shopstream.storage.sqlite.log import FsyncPolicy, SQLiteEventLog, connect
 from shopstream.storage.sqlite.state import SQLiteStateStore
 
-__all__ = ("FsyncPolicy", "SQLiteEventLog", "SQLiteIdentityIndex", "SQLiteStateStore", "connect")
+__all__ = (
+    "FsyncPolicy",
+    "SQLiteAuditLog",
+    "SQLiteEventLog",
+    "SQLiteExposureLog",
+    "SQLiteIdentityIndex",
+    "SQLiteStateStore",
+    "connect",
+)

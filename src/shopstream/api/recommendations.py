@@ -1,0 +1,80 @@
+"""``POST /v1/recommendations``: ranked products for a shopper and placement (server key)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from shopstream.api.admin import require
+from shopstream.api.auth import Scope
+from shopstream.api.errors import ProblemError
+from shopstream.api.profiles import ID_TYPES
+from shopstream.api.responses import JSON
+from shopstream.core import ProductId, StoreId
+from shopstream.engine import Engine
+from shopstream.recommend import Placement
+from shopstream.recommend.service import Request as RecommendRequest
+
+router = APIRouter(prefix="/v1", tags=["decide"])
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class CustomerRef(_Wire):
+    type: str
+    id: str = Field(min_length=1, max_length=256)
+
+
+class RecommendContext(_Wire):
+    productId: str | None = Field(default=None, min_length=1)
+    storeId: str | None = Field(default=None, min_length=1)
+    zoneId: str | None = None
+
+
+class RecommendIn(_Wire):
+    customer: CustomerRef
+    placement: Placement
+    channel: Literal["web", "app", "store", "pos", "email", "sms", "push", "ads", "server"] = "web"
+    context: RecommendContext = Field(default_factory=RecommendContext)
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+@router.post("/recommendations")
+async def recommendations(request: Request, body: RecommendIn) -> JSON:
+    """The ``limit`` best products, each with its reason and whether it is in stock."""
+    require(request, Scope.SERVER)
+    if body.customer.type not in ID_TYPES:
+        msg = f"customer.type must be one of {ID_TYPES}; got {body.customer.type!r}"
+        raise ProblemError(400, "recommend.customer", msg, field="customer.type")
+    engine: Engine = request.app.state.engine
+    try:
+        customer_id = engine.shopper(body.customer.type, body.customer.id)
+    except ValueError as exc:
+        raise ProblemError(
+            400, "recommend.customer", f"customer.id: {exc}", field="customer.id"
+        ) from None
+    context = body.context
+    decision_id, items = engine.recommend(
+        customer_id,
+        RecommendRequest(
+            placement=body.placement,
+            limit=body.limit,
+            product_id=ProductId(context.productId) if context.productId else None,
+            store_id=StoreId(context.storeId) if context.storeId else None,
+        ),
+        channel=body.channel,
+    )
+    return JSON({
+        "decisionId": decision_id,
+        "customerId": customer_id,
+        "placement": body.placement.value,
+        "items": [
+            {"productId": i.product_id, "score": i.score, "reason": i.reason,
+             "inStock": i.in_stock, "storeId": i.store_id, "zoneId": i.zone_id}
+            for i in items
+        ],
+    })  # fmt: skip

@@ -1,0 +1,33 @@
+"""What every candidate generator answers: a product, its score and the reason for it."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shopstream.core import ProductId
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """One recommended product. Scores compare within one answer, not across answers.
+
+    Examples:
+        >>> Scored(ProductId("p9"), 0.83, "viewed together with p1")
+        Scored(product_id='p9', score=0.83, reason='viewed together with p1')
+    """
+
+    product_id: ProductId
+    score: float
+    reason: str
+
+
+def top_k(scores: Mapping[ProductId, float], k: int) -> list[tuple[ProductId, float]]:
+    """The ``k`` best ``(item, score)`` pairs, best first, ties by product id.
+
+    Examples:
+        >>> top_k({ProductId("b"): 1.0, ProductId("a"): 1.0, ProductId("c"): 2.0}, 2)
+        [('c', 2.0), ('a', 1.0)]
+    """
+    return heapq.nsmallest(k, scores.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -1,0 +1,214 @@
+"""Trending products: popularity that decays with time, overall and per category.
+
+Scores are forward-decayed sums (see :mod:`~shopstream.recommend.decay`), so a score only
+ever grows and the ranking among products never needs recomputing; a leaderboard of the
+``size`` best is therefore exact when kept incrementally, and a request reads it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from shopstream.core import ProductId
+from shopstream.recommend.decay import ForwardDecay
+from shopstream.recommend.history import weigh_history
+from shopstream.recommend.interactions import DEFAULT_WEIGHTS, BehaviourWeights, Interaction
+from shopstream.recommend.params import require_at_least, require_positive
+from shopstream.recommend.scored import Scored, top_k
+
+
+class _Leaderboard:
+    """The ``size`` best products by a score that never decreases.
+
+    Every product outside has a score at most the floor (the weakest leader's): it was so
+    when it fell out or stayed out, and the floor only rises.
+    """
+
+    __slots__ = ("floor", "leaders", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.leaders: dict[ProductId, float] = {}
+        self.floor: ProductId | None = None
+
+    def offer(self, item: ProductId, score: float) -> None:
+        leaders = self.leaders
+        if item in leaders:
+            leaders[item] = score
+            if item == self.floor:
+                self.floor = min(leaders, key=leaders.__getitem__)
+        elif len(leaders) < self.size:
+            leaders[item] = score
+            if self.floor is None or score < leaders[self.floor]:
+                self.floor = item
+        elif self.floor is not None and score > leaders[self.floor]:
+            del leaders[self.floor]
+            leaders[item] = score
+            self.floor = min(leaders, key=leaders.__getitem__)
+
+    def scale(self, factor: float) -> None:
+        for item in self.leaders:
+            self.leaders[item] *= factor
+
+    def ranked(self, k: int, exclude: Collection[ProductId]) -> list[tuple[ProductId, float]]:
+        kept = {p: s for p, s in self.leaders.items() if p not in exclude}
+        return top_k(kept, k)
+
+
+@dataclass(kw_only=True, slots=True, eq=False)
+class Trending:
+    """Products by behaviour-weighted interactions, halving every ``half_life`` seconds.
+
+    Examples:
+        >>> from shopstream.core import CustomerId
+        >>> from shopstream.recommend.interactions import Behaviour
+        >>> model = Trending(half_life=60.0)
+        >>> for item, at in [("old", 0.0), ("old", 0.0), ("new", 120.0)]:
+        ...     model.partial_fit(Interaction(CustomerId("c"), ProductId(item), Behaviour.VIEW, at))
+        >>> [(s.product_id, s.reason) for s in model.recommend([], k=2)]
+        [('new', 'trending'), ('old', 'trending')]
+    """
+
+    weights: BehaviourWeights = DEFAULT_WEIGHTS
+    half_life: float = 86_400.0
+    size: int = 500
+    _decay: ForwardDecay = field(init=False, repr=False)
+    _scores: dict[ProductId, float] = field(init=False, repr=False)
+    _board: _Leaderboard = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        require_positive("Trending", "half_life", self.half_life)
+        require_at_least("Trending", "size", self.size, 1)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._decay = ForwardDecay(self.half_life)
+        self._scores = {}
+        self._board = _Leaderboard(self.size)
+
+    def fit(self, interactions: Iterable[Interaction]) -> None:
+        """Forget everything, then learn ``interactions``."""
+        self._reset()
+        for interaction in interactions:
+            self.partial_fit(interaction)
+
+    def partial_fit(self, interaction: Interaction) -> None:
+        weight = self.weights.of(interaction.behaviour)
+        if weight <= 0:
+            return
+        rescale = self._decay.advance(interaction.at)
+        if rescale != 1.0:
+            for item in self._scores:
+                self._scores[item] *= rescale
+            self._board.scale(rescale)
+        item = interaction.product_id
+        score = self._scores.get(item, 0.0) + weight * self._decay.factor(interaction.at)
+        self._scores[item] = score
+        self._board.offer(item, score)
+
+    def score(self, product_id: ProductId, at: float) -> float:
+        """``product_id``'s decayed popularity at ``at``."""
+        return self._decay.value(self._scores.get(product_id, 0.0), at)
+
+    def recommend(
+        self,
+        history: Sequence[Interaction],
+        k: int = 10,
+        *,
+        exclude: Collection[ProductId] = frozenset(),
+    ) -> list[Scored]:
+        """The trending products; ``history`` does not change them."""
+        require_at_least("Trending", "k", k, 1)
+        return [Scored(p, s, "trending") for p, s in self._board.ranked(k, exclude)]
+
+
+@dataclass(kw_only=True, slots=True, eq=False)
+class CategoryTrending:
+    """Trending products of the categories the shopper engages with now.
+
+    A request reads the ``depth`` most recent categories of the history, weighted by
+    behaviour and recency (``history_half_life``); each brings its leaderboard, scaled to
+    its own best product, so a small category counts as much as a big one.
+    """
+
+    weights: BehaviourWeights = DEFAULT_WEIGHTS
+    half_life: float = 86_400.0
+    size: int = 100
+    depth: int = 5
+    history_half_life: float = 3600.0
+    _decay: ForwardDecay = field(init=False, repr=False)
+    _scores: dict[ProductId, float] = field(init=False, repr=False)
+    _boards: dict[str, _Leaderboard] = field(init=False, repr=False)
+    _category_of: dict[ProductId, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("half_life", "history_half_life"):
+            require_positive("CategoryTrending", name, getattr(self, name))
+        for name in ("size", "depth"):
+            require_at_least("CategoryTrending", name, getattr(self, name), 1)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._decay = ForwardDecay(self.half_life)
+        self._scores = {}
+        self._boards = {}
+        self._category_of = {}
+
+    def fit(self, interactions: Iterable[Interaction]) -> None:
+        """Forget everything, then learn ``interactions``."""
+        self._reset()
+        for interaction in interactions:
+            self.partial_fit(interaction)
+
+    def partial_fit(self, interaction: Interaction) -> None:
+        item = interaction.product_id
+        category = interaction.category or self._category_of.get(item)
+        weight = self.weights.of(interaction.behaviour)
+        if category is None or weight <= 0:
+            return
+        self._category_of[item] = category
+        rescale = self._decay.advance(interaction.at)
+        if rescale != 1.0:
+            for known in self._scores:
+                self._scores[known] *= rescale
+            for board in self._boards.values():
+                board.scale(rescale)
+        score = self._scores.get(item, 0.0) + weight * self._decay.factor(interaction.at)
+        self._scores[item] = score
+        board = self._boards.get(category)
+        if board is None:
+            board = self._boards[category] = _Leaderboard(self.size)
+        board.offer(item, score)
+
+    def recommend(
+        self,
+        history: Sequence[Interaction],
+        k: int = 10,
+        *,
+        exclude: Collection[ProductId] = frozenset(),
+    ) -> list[Scored]:
+        require_at_least("CategoryTrending", "k", k, 1)
+        categories = weigh_history(
+            history,
+            self.weights,
+            self.history_half_life,
+            self.depth,
+            key=lambda i: i.category or self._category_of.get(i.product_id),
+        )
+        scores: dict[ProductId, float] = {}
+        best: dict[ProductId, tuple[float, str]] = {}
+        for category, weighed in categories.items():
+            board = self._boards.get(category)
+            if board is None:
+                continue
+            ranked = board.ranked(self.size, exclude)
+            if not ranked:
+                continue
+            share = weighed.weight / ranked[0][1]
+            for item, value in ranked:
+                part = share * value
+                scores[item] = scores.get(item, 0.0) + part
+                if part > best.get(item, (0.0, ""))[0]:
+                    best[item] = (part, category)
+        return [Scored(p, s, f"trending in category {best[p][1]}") for p, s in top_k(scores, k)]
