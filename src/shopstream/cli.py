@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -142,9 +141,45 @@ def _print_keys(keys: object, generated: bool, settings: Settings) -> None:
             typer.echo(f"  {key.scope.value:<6} key: {key.secret}")
 
 
-class ReplayFormat(StrEnum):
-    TAOBAO = "taobao"
-    RETAIL = "retail"
+@app.command()
+def demo(
+    port: PortOpt = None,
+    data_dir: DataDirOpt = None,
+    speed: Annotated[
+        float, typer.Option(help="Simulated (or replayed) seconds per real second")
+    ] = 600.0,
+    replay: Annotated[
+        Path | None, typer.Option(exists=True, help="Replay a real dataset instead of simulating")
+    ] = None,
+) -> None:
+    """Everything at once on the embedded default: the engine, simulated shoppers, the pages."""
+    from shopstream.api import KeyRing, Scope, create_app
+    from shopstream.demo import Feeder, associates, demo_catalogue
+    from shopstream.engine import Engine
+
+    base = Settings.load(None, port=port, data_dir=data_dir)
+    catalogue = demo_catalogue()
+    accounts_file, accounts = associates(catalogue, base.data_dir)
+    settings = Settings.load(None, port=port, data_dir=data_dir, demo=True,
+                             associates_file=accounts_file)  # fmt: skip
+    keys, _ = KeyRing.from_settings(settings)
+    engine = Engine.from_settings(settings)
+    url = f"http://{settings.host}:{settings.port}"
+    write = next(k for k in keys.keys if k.scope is Scope.WRITE)
+    admin = next(k for k in keys.keys if k.scope is Scope.ADMIN)
+    typer.echo(f"Shopstream demo on {url} (data in {settings.data_dir})")
+    typer.echo(f"  storefront:      {url}/shop")
+    typer.echo(f"  associate app:   {url}/associate")
+    for account in accounts:
+        typer.echo(f"    store {account.store_id:<8} associate {account.associate_id:<10} "
+                   f"PIN {account.pin}")  # fmt: skip
+    typer.echo(f"  dashboard:       {url}/dashboard  (sign in with the admin key)")
+    for key in keys.keys:
+        typer.echo(f"  {key.scope.value:<6} key: {key.secret}")
+    source = f"replaying {replay}" if replay else "simulated shoppers"
+    typer.echo(f"Traffic: {source} at {speed:g}x. Ctrl-C stops.")
+    Feeder(url, write.secret, admin.secret, catalogue, speed, replay=replay).start()
+    run_app(create_app(engine, keys), settings)
 
 
 @app.command()
@@ -164,23 +199,17 @@ def replay(
 
     from tqdm import tqdm
 
-    from shopstream.events import as_utc
     from shopstream.sender import Sender
-    from shopstream.simulate import online_retail_events, taobao_events
+    from shopstream.simulate import is_taobao, replay_events
 
     if not write_key:
         typer.echo("error: --write-key (or SHOPSTREAM_WRITE_KEY) is required", err=True)
         raise typer.Exit(2)
-    kind = ReplayFormat.TAOBAO if _is_taobao(path) else ReplayFormat.RETAIL
-    events = online_retail_events(path) if kind is ReplayFormat.RETAIL else taobao_events(path)
-    timed = ((as_utc(datetime.fromisoformat(e["timestamp"])), e) for e in islice(events, limit))
+    kind = "taobao" if is_taobao(path) else "retail"
+    timed = islice(replay_events(path), limit)
     with Sender(url, write_key) as sender, tqdm(unit=" events", desc=f"replay {kind}") as bar:
         stats = sender.play(timed, speed=speed, on_sent=bar.update)
-    typer.echo(f"sent {stats.sent:,} events in {stats.batches:,} batches "
-               f"({stats.rejected:,} rejected, {stats.retries:,} retries)")  # fmt: skip
-
-
-def _is_taobao(path: Path) -> bool:
-    if path.is_dir():
-        return any(path.glob("UserBehavior.csv*"))
-    return path.name.startswith("UserBehavior")
+    typer.echo(
+        f"sent {stats.sent:,} events in {stats.batches:,} batches "
+        f"({stats.rejected:,} rejected, {stats.retries:,} retries)"
+    )

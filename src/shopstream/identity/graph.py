@@ -254,7 +254,7 @@ class IdentityGraph:
                 self._merges[merge.id] = merge
                 self._merges_of.setdefault(winner, []).append(merge.id)
                 merged.append(merge)
-                logger.info("merged %s into %s at offset %d", loser, winner, offset)
+                logger.debug("merged %s into %s at offset %d", loser, winner, offset)
                 fresh.discard(winner)
             fresh.discard(loser)
             current = winner

@@ -27,6 +27,7 @@ from shopstream.simulate.datasets import (
     shift,
     taobao_events,
 )
+from shopstream.simulate.replay import is_taobao, replay_events
 from shopstream.simulate.response import Offer, Responder, acceptance
 from shopstream.simulate.rhythm import DailyRhythm
 from shopstream.simulate.shoppers import AppInstall, Shopper, ShopperId, Taste, generate_shoppers
@@ -55,7 +56,9 @@ __all__ = (
     "acceptance",
     "generate_catalogue",
     "generate_shoppers",
+    "is_taobao",
     "online_retail_events",
+    "replay_events",
     "repeat",
     "shift",
     "taobao_events",
