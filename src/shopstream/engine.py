@@ -47,12 +47,10 @@ from shopstream.profiles import (
     search_by_name,
 )
 from shopstream.profiles.live import LiveState
-from shopstream.recommend import RecommendRules
-from shopstream.recommend.live import LiveRecommender
-from shopstream.recommend.service import Item, Request
-from shopstream.recommend.service import recommend as answer
+from shopstream.recommend import Item, LiveRecommender, RecommendRequest, RecommendRules
+from shopstream.recommend import recommend as answer
 from shopstream.settings import Settings
-from shopstream.trends import Trends
+from shopstream.trends import LiveTrends, Trends
 
 logger = logging.getLogger(__name__)
 
@@ -86,12 +84,14 @@ class Engine:
         # after a restart they fill again from the events processed since.
         self.presence = PresenceFeed()
         self.activity = Activity()
-        self.trends = Trends(lookup=lambda product_id: self.live.catalog.product(product_id))
+        self.live_trends = LiveTrends(lambda product_id: self.live.catalog.product(product_id))
         self.live = LiveState(index.history, observer=self._observe)
         self.recommender = LiveRecommender()
         self.recommend_rules = RecommendRules()
         self.exposures = exposures
-        self.consumer = Consumer(log, Fanout("state", [self.live, self.recommender]), states)
+        self.consumer = Consumer(
+            log, Fanout("state", [self.live, self.recommender, self.live_trends]), states
+        )
         self._collector = Collector(
             log, max_event_bytes=settings.max_event_bytes, phone_region=settings.phone_region
         )
@@ -187,6 +187,10 @@ class Engine:
     # -- Detect: live state -------------------------------------------------------------------
 
     @property
+    def trends(self) -> Trends:
+        return self.live_trends.trends
+
+    @property
     def catalog(self) -> Catalog:
         return self.live.catalog
 
@@ -206,7 +210,6 @@ class Engine:
         at = message.received_at or self.live.clock
         try:
             self.activity.record(message, customer_id, at=at)
-            self.trends.apply(message, offset=offset, now=at)
             change = presence_change(message, customer_id)
             if change is not None:
                 self.presence.publish(change)
@@ -278,7 +281,7 @@ class Engine:
     def recommend(
         self,
         customer_id: CustomerId,
-        request: Request,
+        request: RecommendRequest,
         *,
         channel: str = "web",
         now: datetime | None = None,

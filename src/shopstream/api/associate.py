@@ -25,8 +25,7 @@ from shopstream.engine import Engine
 from shopstream.events import IdType
 from shopstream.identity import UnknownCustomer
 from shopstream.profiles import AuditEntry, PresenceChange, present_at
-from shopstream.recommend import Placement
-from shopstream.recommend.service import Request as RecommendRequest
+from shopstream.recommend import Placement, RecommendRequest
 
 logger = logging.getLogger(__name__)
 

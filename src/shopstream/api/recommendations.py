@@ -14,8 +14,7 @@ from shopstream.api.profiles import ID_TYPES
 from shopstream.api.responses import JSON
 from shopstream.core import ProductId, StoreId
 from shopstream.engine import Engine
-from shopstream.recommend import Placement
-from shopstream.recommend.service import Request as RecommendRequest
+from shopstream.recommend import Placement, RecommendRequest
 
 router = APIRouter(prefix="/v1", tags=["decide"])
 

@@ -15,7 +15,7 @@ from fastapi import Request
 
 from shopstream.api.auth import KeyRing, Scope
 from shopstream.catalog import ONLINE, Product, parse_category
-from shopstream.core import ProductId, stable_hash
+from shopstream.core import ProductId
 from shopstream.engine import Engine
 
 
@@ -59,6 +59,21 @@ def departments(engine: Engine) -> list[Department]:
     ]
 
 
+def tile(text: str) -> int:
+    """Which of the 12 tile colours a category gets: FNV-1a over UTF-16 code units, as the
+    widget's script computes it, so a product has one colour everywhere.
+
+    Examples:
+        >>> tile("Home > Kitchen > Kettles")
+        2
+    """
+    h = 0x811C9DC5
+    data = text.encode("utf-16-le")
+    for i in range(0, len(data), 2):
+        h = ((h ^ int.from_bytes(data[i : i + 2], "little")) * 0x01000193) & 0xFFFFFFFF
+    return h % 12
+
+
 def card(engine: Engine, product: Product) -> dict[str, Any]:
     """A product as the shop shows it in a list."""
     return {
@@ -68,7 +83,7 @@ def card(engine: Engine, product: Product) -> dict[str, Any]:
         "price": product.price,
         "category": list(product.category),
         "category_label": " > ".join(product.category),
-        "tile": stable_hash(" > ".join(product.category[:2]) or product.id) % 12,
+        "tile": tile(" > ".join(product.category) or product.id),
         "in_stock": engine.catalog.available(product.id, None) > 0,
     }
 
@@ -79,11 +94,28 @@ def listing(
     """Products of a category (at any depth below it), matching a search, or the first ones."""
     if query:
         found = engine.catalog.search(query, limit)
-    else:
+    elif category:
         path = parse_category(category)
         found = [p for p in engine.catalog.products() if p.category[: len(path)] == path]
         found = found[:limit]
+    else:
+        found = _a_bit_of_everything(engine.catalog.products(), limit)
     return [card(engine, p) for p in found]
+
+
+def _a_bit_of_everything(products: list[Product], limit: int) -> list[Product]:
+    """The front page's pick: the first products of each second-level category, in turn."""
+    by_category: dict[tuple[str, ...], list[Product]] = {}
+    for product in products:
+        by_category.setdefault(product.category[:2], []).append(product)
+    picked: list[Product] = []
+    for rank in range(limit):
+        for shelf in by_category.values():
+            if rank < len(shelf) and len(picked) < limit:
+                picked.append(shelf[rank])
+        if len(picked) >= limit or all(rank >= len(s) for s in by_category.values()):
+            break
+    return picked
 
 
 def product_page(engine: Engine, product_id: str) -> dict[str, Any] | None:

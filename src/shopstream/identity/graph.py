@@ -189,7 +189,9 @@ class IdentityGraph:
         if not keys:
             msg = "resolve needs at least one identifier; got none"
             raise InvalidIdentityInput(msg, field="identifiers")
-        moment = _seconds(now)
+        if now.tzinfo is None:
+            _seconds(now)  # raises
+        moment = now.timestamp()
         never = self._never
         linkable = ([key for key in keys if key not in never] or keys[:1]) if never else keys
         if offset <= self._offset:
@@ -202,8 +204,8 @@ class IdentityGraph:
             customer_id = self._owner.get(keys[0])
             if customer_id is None and len(keys) == 1:
                 customer_id = self._ensure(keys[0])
-            if customer_id is not None and all(
-                self._owner.get(key) == customer_id for key in keys[1:]
+            if customer_id is not None and (
+                len(keys) == 1 or all(self._owner.get(key) == customer_id for key in keys[1:])
             ):
                 self._touch(customer_id, self._clock)
                 return Resolution(customer_id)

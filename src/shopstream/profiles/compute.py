@@ -28,7 +28,19 @@ def apply_message(
     """Fold one normalised message into ``profile`` (offsets are the caller's business)."""
     timestamp = message.timestamp
     at = timestamp.timestamp() if timestamp else profile.last_seen
-    _touch(profile, message, at, rules)
+    # Every event: sessions, counts, first and last seen, channels (inlined, as it is hot).
+    if at - profile.last_seen > rules.session_timeout.total_seconds():
+        profile.sessions += 1
+        profile.intent = DecayedScore(0.0, at)
+    profile.event_count += 1
+    if at < profile.first_seen:
+        profile.first_seen = at
+    if at > profile.last_seen:
+        profile.last_seen = at
+    channel = message.channel
+    if channel is not None:
+        channels = profile.channels
+        channels[channel] = channels.get(channel, 0) + 1
     ctx_traits = message.context.get("traits")
     if isinstance(ctx_traits, dict) and ctx_traits:
         _set_traits(profile, ctx_traits, at)
@@ -53,21 +65,6 @@ def apply_message(
     handler = _HANDLERS.get(event)
     if handler is not None:
         handler(profile, props, message, at, rules)
-
-
-def _touch(profile: Profile, message: Message, at: float, rules: ProfileRules) -> None:
-    if at - profile.last_seen > rules.session_timeout.total_seconds():
-        profile.sessions += 1
-        profile.intent = DecayedScore(0.0, at)
-    profile.event_count += 1
-    if at < profile.first_seen:  # min() and max(), without two calls an event
-        profile.first_seen = at
-    if at > profile.last_seen:
-        profile.last_seen = at
-    channel = message.channel
-    if channel is not None:
-        channels = profile.channels
-        channels[channel] = channels.get(channel, 0) + 1
 
 
 def _set_traits(profile: Profile, traits: Mapping[str, Any], at: float) -> None:

@@ -125,21 +125,23 @@ class RecentItems:
         self.times = array("d", times or ())
 
     def add(self, item: str, at: float, limit: int) -> None:
-        if item in self.ids:
-            index = self.ids.index(item)
-            if self.times[index] >= at:
+        ids, times = self.ids, self.times
+        if item in ids:
+            index = ids.index(item)
+            if times[index] >= at:
                 return
-            del self.ids[index]
-            del self.times[index]
-        index = 0
-        while index < len(self.times) and self.times[index] > at:
+            del ids[index]
+            del times[index]
+        index, count = 0, len(times)
+        while index < count and times[index] > at:
             index += 1
         if index >= limit:
             return
-        self.ids.insert(index, item)
-        self.times.insert(index, at)
-        del self.ids[limit:]
-        del self.times[limit:]
+        ids.insert(index, item)
+        times.insert(index, at)
+        if count >= limit:  # one too many now
+            del ids[limit:]
+            del times[limit:]
 
     def merge(self, other: RecentItems, limit: int) -> None:
         for item, at in other:

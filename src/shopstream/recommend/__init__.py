@@ -32,8 +32,10 @@ from shopstream.recommend.interactions import (
     Interaction,
     interactions_from_event,
 )
+from shopstream.recommend.live import LiveRecommender
 from shopstream.recommend.rules import BoostRule, Placement, RecommendRules
 from shopstream.recommend.scored import Scored
+from shopstream.recommend.service import Item, RecommendRequest, recommend
 from shopstream.recommend.trending import CategoryTrending, Trending
 
 __all__ = (
@@ -51,16 +53,20 @@ __all__ = (
     "Interaction",
     "InvalidDataset",
     "InvalidRecommenderParams",
+    "Item",
+    "LiveRecommender",
     "MissingExtra",
     "NotFitted",
     "OnlineLearner",
     "OwnHistory",
     "Placement",
     "RecommendError",
+    "RecommendRequest",
     "RecommendRules",
     "Scored",
     "Trending",
     "fuse",
     "interactions_from_event",
+    "recommend",
     "weigh_history",
 )

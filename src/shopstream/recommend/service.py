@@ -20,7 +20,7 @@ _DEPTH_FACTOR = 5
 
 
 @dataclass(frozen=True, slots=True)
-class Request:
+class RecommendRequest:
     placement: Placement
     limit: int = 10
     product_id: ProductId | None = None
@@ -57,7 +57,7 @@ def history_of(profile: Profile | None, customer_id: CustomerId) -> list[Interac
     return found
 
 
-def shopper_store(profile: Profile | None, request: Request) -> StoreId | None:
+def shopper_store(profile: Profile | None, request: RecommendRequest) -> StoreId | None:
     """The store whose stock counts: the request's, else where the shopper is, else home."""
     if request.store_id is not None:
         return request.store_id
@@ -71,7 +71,7 @@ def shopper_store(profile: Profile | None, request: Request) -> StoreId | None:
 
 
 def recommend(
-    request: Request,
+    request: RecommendRequest,
     customer_id: CustomerId,
     profile: Profile | None,
     *,

@@ -58,8 +58,8 @@ __all__ = (
     "generate_shoppers",
     "is_taobao",
     "online_retail_events",
-    "replay_events",
     "repeat",
+    "replay_events",
     "shift",
     "taobao_events",
 )

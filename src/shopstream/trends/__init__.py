@@ -15,6 +15,7 @@ from shopstream.trends.errors import (
     InvalidTrendSnapshot,
     TrendError,
 )
+from shopstream.trends.live import LiveTrends
 from shopstream.trends.queries import Ranked
 from shopstream.trends.rules import COUNTED_EVENTS, WINDOWS, Layout, TrendKind, TrendRules, Window
 from shopstream.trends.signals import Signal, SignalValue
@@ -30,6 +31,7 @@ __all__ = (
     "InvalidTrendRules",
     "InvalidTrendSnapshot",
     "Layout",
+    "LiveTrends",
     "MemoryTrendStore",
     "ProductLookup",
     "Ranked",

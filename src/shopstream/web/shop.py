@@ -48,7 +48,9 @@ async def home(
         return closed
     engine = engine_of(request)
     query = q.strip() if q else None
-    products = listing(engine, category=category, query=query)
+    products = listing(
+        engine, category=category, query=query, limit=48 if category or query else 20
+    )
     page = "search" if query else ("category" if category else "home")
     title = f"Results for “{query}”" if query else (category or "").replace("/", " › ")
     return render(

@@ -96,8 +96,7 @@
         el("span", { class: "muted", text: [item.brand, item.category].filter(Boolean).join(" · ") })
       ]),
       el("span", { class: "price", text: money(item.price) }),
-      extra || null,
-      zoneLabel(item)
+      el("div", { class: "product-foot" }, [extra || el("span"), zoneLabel(item)])
     ]);
   }
 

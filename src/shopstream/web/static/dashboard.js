@@ -83,7 +83,13 @@
       meter.appendChild(bar);
       var value = document.createElement("span");
       value.className = "rank-value";
-      value.textContent = item.lift ? "×" + item.lift.toFixed(1) : String(item.count);
+      value.textContent = String(item.count);
+      if (item.lift) {
+        var lift = document.createElement("small");
+        lift.textContent = "×" + (item.lift >= 10 ? Math.round(item.lift) : item.lift.toFixed(1));
+        lift.title = "counted this many times more than the week before predicts";
+        value.appendChild(lift);
+      }
       li.appendChild(label);
       li.appendChild(meter);
       li.appendChild(value);

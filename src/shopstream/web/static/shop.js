@@ -213,7 +213,7 @@
     items.forEach(function (item, i) {
       var p = details[i];
       var link = el("a", { href: "/shop/products/" + encodeURIComponent(item.productId), class: "rec-card", "data-product-id": item.productId }, [
-        el("div", { class: "tile tile-small tile-" + (hash(p.category ? p.category.slice(0, 2).join(" > ") : item.productId) % 12) }, [el("span", { text: (p.name || "?").slice(0, 1) })]),
+        el("div", { class: "tile tile-small tile-" + tile(p.category && p.category.length ? p.category.join(" > ") : item.productId) }, [el("span", { text: (p.name || "?").slice(0, 1) })]),
         el("div", { class: "rec-name", text: p.name || item.productId }),
         el("div", { class: "rec-price", text: money(p.price) }),
         el("div", { class: "rec-reason", text: item.reason || "" }),
@@ -226,11 +226,14 @@
     });
   }
 
-  function hash(text) {
-    /* the same tile colour as the server's cards, near enough: any stable spread will do */
-    var h = 0;
-    for (var i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) >>> 0;
-    return h;
+  function tile(text) {
+    /* FNV-1a over UTF-16 code units, as shopstream.api.shop.tile: the server's colours */
+    var h = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h % 12;
   }
 
   /* -- account, store, page events ----------------------------------------------------- */
