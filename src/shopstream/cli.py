@@ -126,6 +126,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "port": settings.port,
         "log_level": "warning",
         "access_log": False,
+        # Server-sent-event streams (the associates' nearby feed) must not hold a shutdown.
+        "timeout_graceful_shutdown": 5,
     }
 
 

@@ -27,7 +27,6 @@ from shopstream.recommend.params import require_at_least, require_positive
 from shopstream.recommend.scored import Scored, top_k
 
 _SWEEP_EVERY = 4096  # updates between sweeps of idle sessions
-_NONE = (0.0, "")
 
 
 class _Session:
@@ -161,21 +160,23 @@ class CoVisitation:
     ) -> list[Scored]:
         require_at_least("CoVisitation", "k", k, 1)
         sources = weigh_history(history, self.weights, self.history_half_life, self.depth)
+        expanded: list[tuple[str, float, dict[ProductId, float]]] = []
         scores: dict[ProductId, float] = {}
-        best: dict[ProductId, tuple[float, str]] = {}
         for source, weighed in sources.items():
             neighbours = self._neighbours.get(ProductId(source))
             if not neighbours:
                 continue
             share = weighed.weight / sum(neighbours.values())
+            expanded.append((source, share, neighbours))
             for other, value in neighbours.items():
-                if other in exclude:
-                    continue
-                part = share * value
-                scores[other] = scores.get(other, 0.0) + part
-                if part > best.get(other, _NONE)[0]:
-                    best[other] = (part, source)
-        return [Scored(p, s, self._reason(best[p][1], sources)) for p, s in top_k(scores, k)]
+                scores[other] = scores.get(other, 0.0) + share * value
+        if exclude:
+            scores = {item: score for item, score in scores.items() if item not in exclude}
+        answer = []
+        for item, score in top_k(scores, k):
+            source = max(expanded, key=lambda e: e[1] * e[2].get(item, 0.0))[0]
+            answer.append(Scored(item, score, self._reason(source, sources)))
+        return answer
 
     @staticmethod
     def _reason(source: str, sources: dict[str, Weighed]) -> str:

@@ -25,6 +25,7 @@ from shopstream.recommend.scored import Scored
 
 try:
     import numpy as np
+    import scipy.sparse as sp
     from scipy.linalg import lapack
 except ImportError as exc:  # pragma: no cover - the ml extra is installed in CI
     msg = f"EASE needs numpy and scipy: pip install 'shopstream[ml]' ({exc})"
@@ -95,12 +96,10 @@ class EASE:
         positions, values = history_vector(pairs, self._items)
         if not len(positions):
             return []
-        if 4 * len(positions) > len(self._items):  # a long history: one dense product
-            dense = np.zeros(len(self._items))
-            np.add.at(dense, positions, values)
-            scores = dense @ self._b
-        else:
-            scores = values @ self._b[positions]
+        history_row = sp.csr_matrix(
+            (values, positions, [0, len(positions)]), shape=(1, len(self._items))
+        )
+        scores = np.asarray(history_row @ self._b).ravel()  # reads only the history's rows
         for item in exclude:
             position = self._items.positions.get(item)
             if position is not None:
