@@ -1,0 +1,408 @@
+"""The scale-out event log: partitioned Redis Streams with one global offset.
+
+Keys (``P`` = ``{prefix}``):
+
+- ``P:offset``: the last offset given (a string integer).
+- ``P:dedupe``: a hash from ``(source, messageId)`` to the offset first given to it.
+- ``P:log``: the order stream, every event once in global offset order (fields ``payload``,
+  ``partition``). ``read`` pages it with one XRANGE.
+- ``P:events:{p}``: partition ``p`` of ``partitions`` (fields ``offset``, ``payload``), for the
+  worker pool's consumer groups. An event goes to ``stable_hash(identities[0]) % partitions``,
+  so one shopper's events stay in one partition, in order.
+- ``P:meta``: the partition count the log was created with; an append with another count fails
+  rather than scatter a shopper's events over two partitionings.
+- ``P:checkpoints``: a hash from consumer to committed offset.
+- ``P:dead`` and ``P:dead:seq``: the dead-letter stream and its id counter.
+
+Every stream entry's id is ``{offset}-0`` (``{id}-0`` for dead letters): ids increase because
+offsets do, so ``read(after)`` is ``XRANGE P:log ({after+1}-0) +`` and a partition entry's id
+tells its offset. Both streams carry the payload (memory for one round trip when a worker
+reads); trimming them once the archive holds an event is later work.
+
+One Lua script (``_APPEND``, run by EVALSHA) appends a batch atomically: for each message it
+looks its key up in ``P:dedupe``; a repeat (in the log, or earlier in the batch) gets its first
+offset; a new one gets the next offset and is added to the dedupe hash, the order stream and
+its partition. Many collectors may append at once; nothing is appended twice, and a retried
+append (a timeout after Redis ran the script) gets the same offsets back, so the client
+retries connection errors. Durability is Redis's: ``appendonly yes`` with ``appendfsync
+always`` (or ``everysec``) is the operator's fsync policy.
+
+Connection errors and timeouts become :class:`shopstream.log.LogUnavailable`, so the API
+answers 503 and clients retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from shopstream.core import Offset, stable_hash
+from shopstream.events import Message, message_from_json, message_to_json
+from shopstream.log import DeadLetter, LogError, LogRecord, LogUnavailable
+from shopstream.storage.redis._driver import require_redis
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+_APPEND = """
+-- KEYS: offset counter, dedupe hash, order stream, meta hash, partition streams 0..P-1
+-- ARGV: partition count, then (dedupe key, partition, payload) for each message
+local partitions = ARGV[1]
+local known = redis.call('HGET', KEYS[4], 'partitions')
+if not known then
+    redis.call('HSET', KEYS[4], 'partitions', partitions)
+elseif known ~= partitions then
+    return redis.error_reply('ERR shopstream: the log has ' .. known .. ' partitions, not ' .. partitions)
+end
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local start = last
+local offsets = {}
+for i = 2, #ARGV, 3 do
+    local first = redis.call('HGET', KEYS[2], ARGV[i])
+    if first then
+        offsets[#offsets + 1] = tonumber(first)
+    else
+        last = last + 1
+        local offset = string.format('%d', last)
+        local id = offset .. '-0'
+        redis.call('HSET', KEYS[2], ARGV[i], offset)
+        redis.call('XADD', KEYS[3], id, 'payload', ARGV[i + 2], 'partition', ARGV[i + 1])
+        redis.call('XADD', KEYS[5 + tonumber(ARGV[i + 1])], id, 'offset', offset, 'payload', ARGV[i + 2])
+        offsets[#offsets + 1] = last
+    end
+end
+if last ~= start then
+    redis.call('SET', KEYS[1], string.format('%d', last))
+end
+return offsets
+"""
+
+# Offsets compared as decimal strings, so any 64-bit offset compares exactly (Lua numbers are
+# doubles).
+_CHECKPOINT = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local new = ARGV[2]
+if (not current) or #new > #current or (#new == #current and new > current) then
+    redis.call('HSET', KEYS[1], ARGV[1], new)
+end
+return 0
+"""
+
+_DEAD_LETTER = """
+for i = 1, #ARGV, 5 do
+    local id = redis.call('INCR', KEYS[2])
+    redis.call('XADD', KEYS[1], string.format('%d-0', id), 'source', ARGV[i],
+        'received_at', ARGV[i + 1], 'field', ARGV[i + 2], 'reason', ARGV[i + 3],
+        'payload', ARGV[i + 4])
+end
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupEntry:
+    """One partition entry delivered to a consumer of a group; ack it once processed."""
+
+    partition: int
+    entry_id: str
+    offset: Offset
+    payload: bytes
+
+    @property
+    def message(self) -> Message:
+        return message_from_json(self.payload)
+
+
+def _dedupe_key(message: Message) -> str:
+    source, message_id = message.dedupe_key
+    return f"{len(source)}:{source}{message_id}"  # length-prefixed: unambiguous
+
+
+def _stream_items(reply: Any) -> Iterator[tuple[bytes, list[tuple[bytes, Any]]]]:
+    """``(stream, entries)`` pairs of an XREAD/XREADGROUP reply, in RESP2 or RESP3 shape."""
+    if not reply:
+        return
+    yield from reply.items() if isinstance(reply, dict) else reply
+
+
+class RedisEventLog:
+    """:class:`shopstream.log.EventLog` on Redis Streams, plus consumer groups for workers.
+
+    ``url`` is a ``redis://`` URL; ``prefix`` namespaces every key; ``partitions`` is fixed
+    for the life of a prefix. Blocking reads block at most ``block_slice`` seconds a call
+    (looping up to their timeout), so they never outlast ``socket_timeout``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "shopstream",
+        partitions: int = 16,
+        socket_timeout: float = 5.0,
+        block_slice: float = 1.0,
+    ) -> None:
+        if partitions < 1:
+            msg = f"partitions must be at least 1, not {partitions}"
+            raise ValueError(msg)
+        redis = require_redis()
+        from redis.asyncio.retry import Retry  # the driver is importable: require_redis said so
+        from redis.backoff import ExponentialWithJitterBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import ReadOnlyError, ResponseError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        self._unavailable: tuple[type[Exception], ...] = (
+            RedisConnectionError,
+            RedisTimeoutError,
+            ReadOnlyError,  # a replica after a failover: not writable now, retry
+        )
+        self._response_error = ResponseError
+        self._redis: Redis = redis.Redis.from_url(
+            url,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            # Retrying is safe: an append retried after Redis ran it gets its offsets back.
+            retry=Retry(ExponentialWithJitterBackoff(cap=0.25, base=0.01), 3),
+        )
+        self.prefix = prefix
+        self.partitions = partitions
+        self._block_slice = min(block_slice, socket_timeout / 2)
+        self._offset = f"{prefix}:offset"
+        self._dedupe = f"{prefix}:dedupe"
+        self._log = f"{prefix}:log"
+        self._meta = f"{prefix}:meta"
+        self._checkpoints = f"{prefix}:checkpoints"
+        self._dead = f"{prefix}:dead"
+        self._dead_seq = f"{prefix}:dead:seq"
+        self._streams = [self.partition_key(p) for p in range(partitions)]
+        self._append = self._redis.register_script(_APPEND)
+        self._checkpoint = self._redis.register_script(_CHECKPOINT)
+        self._dead_letter = self._redis.register_script(_DEAD_LETTER)
+        self._groups: set[str] = set()
+
+    def partition_key(self, partition: int) -> str:
+        return f"{self.prefix}:events:{partition}"
+
+    def partition_of(self, message: Message) -> int:
+        """The partition of ``message``: its first identity's stable hash, mod partitions."""
+        if not message.identities:
+            return 0
+        identity = message.identities[0]
+        return stable_hash(f"{identity.type}:{identity.value}") % self.partitions
+
+    @contextlib.contextmanager
+    def _available(self) -> Iterator[None]:
+        try:
+            yield
+        except self._unavailable as exc:
+            msg = f"the Redis event log is unavailable: {exc}"
+            raise LogUnavailable(msg) from exc
+
+    # -- the EventLog protocol ----------------------------------------------------------------
+
+    async def append(self, messages: Sequence[Message]) -> list[Offset]:
+        if not messages:
+            return []
+        args: list[str | bytes | int] = [self.partitions]
+        for message in messages:
+            args += [_dedupe_key(message), self.partition_of(message), message_to_json(message)]
+        keys = [self._offset, self._dedupe, self._log, self._meta, *self._streams]
+        with self._available():
+            try:
+                offsets = await self._append(keys=keys, args=args)
+            except self._response_error as exc:
+                if isinstance(exc, self._unavailable):
+                    raise
+                msg = f"the Redis event log refused the append: {exc}"
+                raise LogError(msg) from exc
+        return [Offset(int(offset)) for offset in offsets]
+
+    async def read(self, after: Offset, limit: int) -> list[LogRecord]:
+        if limit <= 0:
+            return []
+        with self._available():
+            entries = await self._redis.xrange(self._log, f"{after + 1}-0", "+", count=limit)
+        return [LogRecord(_offset_of(entry_id), fields[b"payload"]) for entry_id, fields in entries]
+
+    async def last_offset(self) -> Offset:
+        with self._available():
+            value = await self._redis.get(self._offset)
+        return Offset(int(value or 0))
+
+    async def wait_for(self, after: Offset, timeout: float) -> bool:
+        async def poll(block_ms: int | None) -> bool:
+            reply = await self._redis.xread({self._log: f"{after}-0"}, count=1, block=block_ms)
+            return any(True for _ in _stream_items(reply))
+
+        return await self._blocking(poll, timeout)
+
+    async def checkpoint(self, consumer: str, offset: Offset) -> None:
+        if offset < 0:
+            msg = f"a checkpoint is an offset (>= 0), not {offset}"
+            raise ValueError(msg)
+        with self._available():
+            await self._checkpoint(keys=[self._checkpoints], args=[consumer, str(int(offset))])
+
+    async def committed(self, consumer: str) -> Offset:
+        with self._available():
+            value = await self._redis.hget(self._checkpoints, consumer)
+        return Offset(int(value or 0))
+
+    async def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
+        if not letters:
+            return
+        args: list[str | bytes] = []
+        for d in letters:
+            args += [d.source, d.received_at.isoformat(), d.field, d.reason, d.payload]
+        with self._available():
+            await self._dead_letter(keys=[self._dead, self._dead_seq], args=args)
+
+    async def dead_letters(self, after: int, limit: int) -> list[DeadLetter]:
+        if limit <= 0:
+            return []
+        with self._available():
+            entries = await self._redis.xrange(self._dead, f"{after + 1}-0", "+", count=limit)
+        return [
+            DeadLetter(
+                f[b"source"].decode(),
+                datetime.fromisoformat(f[b"received_at"].decode()),
+                f[b"field"].decode(),
+                f[b"reason"].decode(),
+                f[b"payload"],
+                id=_offset_of(entry_id),
+            )
+            for entry_id, f in entries
+        ]
+
+    async def ping(self) -> None:
+        with self._available():
+            await self._redis.ping()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    # -- consumer groups (the worker pool) ----------------------------------------------------
+
+    async def ensure_group(self, group: str, *, after: Offset = Offset(0)) -> None:
+        """Create ``group`` on every partition (if missing), delivering offsets after ``after``."""
+        with self._available():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for stream in self._streams:
+                    pipe.xgroup_create(stream, group, id=f"{after}-0", mkstream=True)
+                results = await pipe.execute(raise_on_error=False)
+        for result in results:
+            if isinstance(result, Exception) and "BUSYGROUP" not in str(result):
+                raise result
+        self._groups.add(group)
+
+    async def group_read(
+        self,
+        group: str,
+        consumer: str,
+        count: int,
+        block_ms: int | None = None,
+        *,
+        partitions: Iterable[int] | None = None,
+    ) -> list[GroupEntry]:
+        """New entries for ``consumer`` of ``group``, by offset; up to ``count`` a partition.
+
+        Blocks up to ``block_ms`` (``None`` or 0: not at all) until some partition has an entry.
+        ``partitions`` limits the read to those partitions (default: all). Entries stay
+        pending for ``consumer`` until :meth:`ack`; :meth:`claim_stale` takes them over if it dies.
+        """
+        if group not in self._groups:
+            await self.ensure_group(group)
+        chosen = range(self.partitions) if partitions is None else sorted(set(partitions))
+        streams = {self._streams[p]: ">" for p in chosen}
+        index = {stream.encode(): p for p, stream in enumerate(self._streams)}
+        found: list[GroupEntry] = []
+
+        async def poll(block: int | None) -> bool:
+            reply = await self._redis.xreadgroup(group, consumer, streams, count=count, block=block)
+            for stream, entries in _stream_items(reply):
+                found.extend(_entries(index[stream], entries))
+            return bool(found)
+
+        timeout = 0.0 if block_ms is None else block_ms / 1000
+        await self._blocking(poll, timeout)
+        return sorted(found, key=lambda e: e.offset)
+
+    async def ack(self, group: str, entries: Iterable[GroupEntry]) -> int:
+        """Acknowledge processed entries; the number that were pending."""
+        by_partition: dict[int, list[str]] = defaultdict(list)
+        for entry in entries:
+            by_partition[entry.partition].append(entry.entry_id)
+        if not by_partition:
+            return 0
+        with self._available():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for partition, ids in by_partition.items():
+                    pipe.xack(self._streams[partition], group, *ids)
+                acked = await pipe.execute()
+        return sum(int(n) for n in acked)
+
+    async def claim_stale(
+        self, group: str, consumer: str, min_idle_ms: int, count: int = 100
+    ) -> list[GroupEntry]:
+        """Take over (XAUTOCLAIM) up to ``count`` entries pending longer than ``min_idle_ms``."""
+        claimed: list[GroupEntry] = []
+        with self._available():
+            for partition, stream in enumerate(self._streams):
+                cursor: str | bytes = "0-0"
+                while len(claimed) < count:
+                    reply = await self._redis.xautoclaim(
+                        stream,
+                        group,
+                        consumer,
+                        min_idle_ms,
+                        start_id=cursor,
+                        count=count - len(claimed),
+                    )
+                    cursor, entries = reply[0], reply[1]
+                    claimed.extend(_entries(partition, entries))
+                    if cursor in (b"0-0", "0-0"):
+                        break
+        return sorted(claimed, key=lambda e: e.offset)
+
+    async def pending(self, group: str) -> int:
+        """How many entries of ``group`` were delivered and not yet acknowledged."""
+        with self._available():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for stream in self._streams:
+                    pipe.xpending(stream, group)
+                summaries = await pipe.execute()
+        return sum(int(s["pending"]) for s in summaries)
+
+    async def _blocking(
+        self, poll: Callable[[int | None], Awaitable[bool]], timeout: float
+    ) -> bool:
+        """Call ``poll`` until it finds something or ``timeout`` passes, a slice a call."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        with self._available():
+            while True:
+                remaining = deadline - loop.time()
+                block = int(min(remaining, self._block_slice) * 1000)
+                if await poll(block if block > 0 else None):
+                    return True
+                if block <= 0:
+                    return False
+
+
+def _offset_of(entry_id: bytes | str) -> Offset:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return Offset(int(text.partition("-")[0]))
+
+
+def _entries(partition: int, entries: Iterable[Any]) -> Iterator[GroupEntry]:
+    for entry_id, fields in entries:
+        if not fields:  # deleted from the stream while pending (Redis 6.2 shape)
+            continue
+        text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        yield GroupEntry(partition, text, Offset(int(fields[b"offset"])), fields[b"payload"])
