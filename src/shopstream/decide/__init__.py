@@ -1,0 +1,41 @@
+"""Decide: the next best action, as a ranking of arms a policy chose with known propensities.
+
+Here, numpy-free: the :class:`Policy` protocol (``choose`` / ``update`` / ``to_snapshot``),
+what it answers (:class:`Ranking` of :class:`Action`, each with its score, reason and
+propensity), the logged :class:`Decision`, and the errors. With numpy
+(``pip install 'shopstream[ml]'``): the policies in :mod:`shopstream.decide.policies`
+(``LinUCB``, ``LinearThompson``, ``EpsilonGreedy``, ``FixedRule``), the context vectors of
+:mod:`shopstream.decide.features` (``FeatureSpec``), and the simulated offer world of
+:mod:`shopstream.decide.simulation` (``OfferWorld``, ``play``) that tests and off-policy
+evaluation use.
+"""
+
+from __future__ import annotations
+
+from shopstream.decide.decision import Decision, DecisionId
+from shopstream.decide.errors import (
+    DecideError,
+    InvalidContext,
+    InvalidFeatures,
+    InvalidParams,
+    InvalidSnapshot,
+    MissingExtra,
+)
+from shopstream.decide.policy import Policy, Snapshot
+from shopstream.decide.ranking import Action, ArmId, Ranking
+
+__all__ = (
+    "Action",
+    "ArmId",
+    "DecideError",
+    "Decision",
+    "DecisionId",
+    "InvalidContext",
+    "InvalidFeatures",
+    "InvalidParams",
+    "InvalidSnapshot",
+    "MissingExtra",
+    "Policy",
+    "Ranking",
+    "Snapshot",
+)

@@ -1,0 +1,41 @@
+"""Errors of the decide package."""
+
+from __future__ import annotations
+
+from shopstream.core import ShopstreamError
+
+
+class DecideError(ShopstreamError):
+    code = "decide.error"
+
+
+class InvalidParams(DecideError, ValueError):
+    """A hyper-parameter of a policy or of the simulation is out of range; ``field`` names it."""
+
+    code = "decide.invalid-params"
+
+
+class InvalidContext(DecideError, ValueError):
+    """A context vector has the wrong shape or a non-finite value, or the arms are empty or
+    repeated; ``field`` names which (``context`` or ``arms``)."""
+
+    code = "decide.invalid-context"
+
+
+class InvalidFeatures(DecideError, ValueError):
+    """A named feature is unknown to the :class:`FeatureSpec` or has a value of the wrong
+    kind; ``field`` names the feature."""
+
+    code = "decide.invalid-features"
+
+
+class InvalidSnapshot(DecideError, ValueError):
+    """A policy snapshot is for another policy or is malformed; ``field`` names the key."""
+
+    code = "decide.invalid-snapshot"
+
+
+class MissingExtra(DecideError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+    code = "decide.missing-extra"
