@@ -9,14 +9,16 @@ in the same run and with the garbage collector set as ``shopstream serve`` sets 
 - read: the log read in the consumer's slices of 500 (``SQLiteEventLog.read``);
 - decode (the floor): the same, plus decoding every record as the consumer does
   (``record.message``);
-- process: ``Consumer.catch_up`` itself feeding the engine's live state, every processor the
-  server runs on an event (catalog, identity graph, profiles, and the engine's views of the
-  stream), with snapshots left out.
+- live state: ``Consumer.catch_up`` itself feeding a ``LiveState`` (catalog, identity graph,
+  profiles);
+- every processor: the same loop feeding what the engine's consumer feeds in the server (the
+  live state and its views of the stream, the recommender, trends), snapshots left out.
 
 Memory: the process's RSS growth while the state is built, divided by the profiles it
-holds, a breakdown of the live objects by part (profiles, identity graph, catalog, views; a
-walk of every object reachable from each, each counted once), and the time and size of one
-state snapshot (the consumer saves one every 50,000 events or 30 seconds).
+holds, a breakdown of the live objects by part (profiles, identity graph, catalog, and the
+engine's other processors; a walk of every object reachable from each, each counted once),
+and the time and size of one snapshot of everything the consumer saves (it saves one every
+50,000 events or 30 seconds).
 
     python benchmarks/process.py                    # 1,000,000 events
     python benchmarks/process.py --quick            # 100,000 events (CI)
@@ -55,7 +57,7 @@ from _common import HERE, table, write_result
 from shopstream.core import Offset
 from shopstream.engine import Engine
 from shopstream.events import Message, message_to_json, parse_message
-from shopstream.log import Consumer
+from shopstream.log import Consumer, Processor
 from shopstream.profiles.live import LiveState
 from shopstream.settings import Settings
 from shopstream.simulate import (
@@ -241,31 +243,31 @@ class _Discard:
 
 
 class _Timed:
-    """The engine's live state as the consumer's processor, marking progress after each slice."""
+    """A processor as the consumer sees it, marking progress after each slice."""
 
-    def __init__(self, live: LiveState, timing: _Timing) -> None:
-        self.live, self.timing, self.name = live, timing, live.name
+    def __init__(self, processor: Processor, timing: _Timing) -> None:
+        self.processor, self.timing, self.name = processor, timing, processor.name
 
     @property
     def offset(self) -> Offset:
-        return self.live.offset
+        return self.processor.offset
 
     def apply(self, events: Iterable[tuple[Offset, Message]]) -> None:
-        before = self.live.offset
-        self.live.apply(events)
-        self.timing.mark(self.live.offset, self.live.offset - before)
+        before = self.processor.offset
+        self.processor.apply(events)
+        self.timing.mark(self.processor.offset, self.processor.offset - before)
 
     def dump(self) -> bytes:
-        return self.live.dump()
+        return self.processor.dump()
 
     def load(self, state: bytes) -> None:
-        self.live.load(state)
+        self.processor.load(state)
 
 
-async def process_pass(timing: _Timing, log: SQLiteEventLog, live: LiveState) -> None:
-    """The consumer's own loop (``Consumer.catch_up``) applying the log to ``live``."""
+async def process_pass(timing: _Timing, log: SQLiteEventLog, processor: Processor) -> None:
+    """The consumer's own loop (``Consumer.catch_up``) applying the log to ``processor``."""
     consumer = Consumer(
-        log, _Timed(live, timing), _Discard(),
+        log, _Timed(processor, timing), _Discard(),
         save_every_events=sys.maxsize, save_every_seconds=math.inf,
     )  # fmt: skip
     with timing:
@@ -351,29 +353,32 @@ async def measure(
         gc.unfreeze()  # what the consumer froze of it: let it go
         gc.collect()
         engine = Engine(Settings(data_dir=directory), log, _Discard(), index)
+        everything = engine.consumer.processor  # what the server's consumer feeds
         processed = _Timing("read + decode + every processor", count, boundaries)
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:
             profiler.enable()
-        await process_pass(processed, log, engine.live)
+        await process_pass(processed, log, everything)
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(args.profile)
         gc.collect()
         peak = peak_rss_bytes()
-        live = engine.live
         started = time.perf_counter()
-        snapshot = live.dump()
+        snapshot = everything.dump()
         dump_s = time.perf_counter() - started
+        live = engine.live
         profiles, customers, products = len(live.profiles), len(live.graph), len(live.catalog)
-        parts = {"profiles": live.profiles, "identity": live.graph, "catalog": live.catalog}
-        # The engine's views of the stream (trends, activity, presence), whichever it has.
-        views = [
-            getattr(engine, name)
-            for name in ("trends", "activity", "presence")
-            if hasattr(engine, name)
-        ]
-        sizes = deep_sizes({**parts, "views": views})
+        parts: dict[str, object] = {
+            "profiles": live.profiles,
+            "identity": live.graph,
+            "catalog": live.catalog,
+        }
+        # The engine's other processors and views, whichever it has.
+        for name in ("recommender", "live_trends", "activity", "presence"):
+            if hasattr(engine, name):
+                parts[name] = getattr(engine, name)
+        sizes = deep_sizes(parts)
     finally:
         await log.close()
         index.close()
@@ -423,7 +428,7 @@ def report(result: dict[str, Any]) -> None:
              "events/CPU-s"]]  # fmt: skip
     for key, label in (("read", "read"), ("decode", "read + decode (floor)"),
                        ("live_state", "+ live state (catalog, identity, profiles)"),
-                       ("process", "+ every processor (live state + views)")):  # fmt: skip
+                       ("process", "+ every processor the server runs")):  # fmt: skip
         figures = result[key]
         gc_us = figures["gc_s"] / figures["events"] * 1e6
         rows.append([label, "all", n(figures["events"]), n(figures["events_per_s"]),

@@ -1,11 +1,77 @@
-"""Measure: what the loop achieves. For now the live activity of the stream that the
-marketers' dashboard shows (events per second by channel, the shopping funnel, orders,
-revenue and conversion); exposures, attribution and experiments come with Decide.
+"""Measure: what the loop achieves. The live activity of the stream that the marketers'
+dashboard shows (events per second by channel, the shopping funnel, orders, revenue and
+conversion); exposures; experiment and holdout assignment (:func:`assign`); attribution of
+conversions to touches (:func:`attribute`); the ordered funnel per customer
+(:func:`funnel`); always-valid sequential tests (:func:`msprt`).
+
+With numpy and scipy (``pip install 'shopstream[ml]'``), imported from their modules:
+:mod:`~shopstream.measure.proportions` (two-proportion z-test),
+:mod:`~shopstream.measure.welch` (Welch's t-test), :mod:`~shopstream.measure.cuped`
+(variance reduction), :mod:`~shopstream.measure.srm` (sample-ratio mismatch) and
+:mod:`~shopstream.measure.offpolicy` (IPS, SNIPS and doubly robust policy values).
 """
 
 from __future__ import annotations
 
 from shopstream.measure.activity import FUNNEL, Activity, FunnelStage, Kpis, Rates
+from shopstream.measure.assignment import HOLDOUT, assign
+from shopstream.measure.attribution import (
+    Attribution,
+    AttributionModel,
+    Conversion,
+    Credit,
+    FirstTouch,
+    Journey,
+    LastTouch,
+    Linear,
+    PositionBased,
+    TimeDecay,
+    Touch,
+    TouchKey,
+    attribute,
+)
+from shopstream.measure.errors import (
+    InvalidExperiment,
+    InvalidMeasureInput,
+    MeasureError,
+    MissingExtra,
+)
 from shopstream.measure.exposures import Exposure, ExposureLog
+from shopstream.measure.funnel import FunnelCounts, FunnelEvent, funnel
+from shopstream.measure.sequential import Look, SequentialTest, mixture_likelihood_ratio, msprt
 
-__all__ = ("FUNNEL", "Activity", "Exposure", "ExposureLog", "FunnelStage", "Kpis", "Rates")
+__all__ = (
+    "FUNNEL",
+    "HOLDOUT",
+    "Activity",
+    "Attribution",
+    "AttributionModel",
+    "Conversion",
+    "Credit",
+    "Exposure",
+    "ExposureLog",
+    "FirstTouch",
+    "FunnelCounts",
+    "FunnelEvent",
+    "FunnelStage",
+    "InvalidExperiment",
+    "InvalidMeasureInput",
+    "Journey",
+    "Kpis",
+    "LastTouch",
+    "Linear",
+    "Look",
+    "MeasureError",
+    "MissingExtra",
+    "PositionBased",
+    "Rates",
+    "SequentialTest",
+    "TimeDecay",
+    "Touch",
+    "TouchKey",
+    "assign",
+    "attribute",
+    "funnel",
+    "mixture_likelihood_ratio",
+    "msprt",
+)

@@ -79,9 +79,9 @@ def _shared_peers(ease_grid: Mapping[str, Sequence[object]]) -> tuple[MethodSpec
             "peer",
             _padded(ImplicitALS),
             {
-                "factors": (64, 32, 128),
-                "regularization": (0.01, 0.1, 1.0),
-                "alpha": (1.0, 5.0, 20.0),
+                "factors": (64, 32, 128, 256),
+                "regularization": (0.01, 0.1, 1.0, 10.0),
+                "alpha": (1.0, 0.25, 5.0, 20.0),
                 "iterations": (15,),
             },
         ),
@@ -90,17 +90,17 @@ def _shared_peers(ease_grid: Mapping[str, Sequence[object]]) -> tuple[MethodSpec
             "peer",
             _padded(ImplicitBPR),
             {
-                "factors": (64, 32, 128),
-                "learning_rate": (0.05, 0.01, 0.1),
-                "regularization": (0.01, 0.001, 0.1),
-                "iterations": (100, 300),
+                "factors": (64, 32, 128, 256),
+                "learning_rate": (0.05, 0.005, 0.01, 0.1),
+                "regularization": (0.01, 0.0001, 0.001, 0.1),
+                "iterations": (100, 300, 600),
             },
         ),
         MethodSpec(
             "implicit-itemknn",
             "peer",
             _padded(ImplicitItemKNN),
-            {"similarity": ("cosine", "bm25"), "neighbours": (50, 20, 100, 200)},
+            {"similarity": ("cosine", "bm25"), "neighbours": (50, 5, 10, 20, 100, 200)},
         ),
         MethodSpec("ease", "peer", _plain(EASE), ease_grid),
     )
@@ -113,15 +113,18 @@ def retail_suite() -> Suite:
             "most-popular",
             "peer",
             _plain(MostPopular),
-            {"count": ("interactions", "shoppers"), "window_days": (None, 30.0, 90.0)},
+            {
+                "count": ("interactions", "shoppers"),
+                "window_days": (None, 7.0, 14.0, 30.0, 90.0),
+            },
         ),
         MethodSpec(
             "repeat-buy", "peer", _padded(RepeatBuy), {"order_by": ("frequency", "recency")}
         ),
         *_shared_peers(
             {
-                "l2": (500.0, 50.0, 100.0, 250.0, 1000.0, 2000.0),
-                "history_half_life": (30 * DAY, 7 * DAY, 90 * DAY, 365 * DAY),
+                "l2": (500.0, 10.0, 20.0, 50.0, 100.0, 250.0, 1000.0, 2000.0),
+                "history_half_life": (30 * DAY, 7 * DAY, 90 * DAY, 365 * DAY, 3650 * DAY),
                 "max_items": (10_000,),
             }
         ),
@@ -138,13 +141,16 @@ def retail_suite() -> Suite:
             "component",
             _plain(CoVisitation),
             {
-                "half_life": (90 * DAY, 30 * DAY, 365 * DAY),
-                "history_half_life": (30 * DAY, 7 * DAY, 90 * DAY),
+                "half_life": (90 * DAY, 30 * DAY, 365 * DAY, 3650 * DAY),
+                "history_half_life": (30 * DAY, 7 * DAY, 90 * DAY, 365 * DAY),
                 "depth": (20, 50, 100),
             },
         ),
         MethodSpec(
-            "trending", "component", _plain(Trending), {"half_life": (30 * DAY, 7 * DAY, 90 * DAY)}
+            "trending",
+            "component",
+            _plain(Trending),
+            {"half_life": (30 * DAY, 3 * DAY, 7 * DAY, 90 * DAY)},
         ),
     )
     return Suite(peers, components, (1.0, 0.0, 0.1, 0.25, 0.5, 2.0, 4.0, 8.0), 3)
