@@ -8,7 +8,7 @@ that contributed most to it.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shopstream.core import ProductId
 from shopstream.recommend.errors import InvalidRecommenderParams
@@ -71,6 +71,9 @@ class Blend:
     generators: Mapping[str, CandidateGenerator]
     weights: Mapping[str, float]
     depth: int = 100
+    # Which generators learn online, found once: a runtime protocol check costs microseconds,
+    # and partial_fit runs for every event.
+    _online: tuple[OnlineLearner, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.weights) - set(self.generators))
@@ -80,6 +83,7 @@ class Blend:
         for name, weight in self.weights.items():
             require_non_negative("Blend", f"weights[{name!r}]", weight)
         require_at_least("Blend", "depth", self.depth, 1)
+        self._online = tuple(g for g in self.generators.values() if isinstance(g, OnlineLearner))
 
     def fit(self, interactions: Iterable[Interaction]) -> None:
         """Fit every generator that learns in batch (or online) on ``interactions``."""
@@ -90,9 +94,8 @@ class Blend:
 
     def partial_fit(self, interaction: Interaction) -> None:
         """Teach ``interaction`` to every generator that learns online."""
-        for generator in self.generators.values():
-            if isinstance(generator, OnlineLearner):
-                generator.partial_fit(interaction)
+        for generator in self._online:
+            generator.partial_fit(interaction)
 
     def answers(
         self, history: Sequence[Interaction], exclude: Collection[ProductId] = frozenset()
