@@ -167,7 +167,9 @@ def _build(raw: dict[str, Any]) -> Message:
         raise _NotLogged
     for name, key in _TIMES:
         if key in raw:
-            values[name] = datetime.fromisoformat(raw[key])
+            moment = values[name] = datetime.fromisoformat(raw[key])
+            if moment.tzinfo is None:  # logged times are all UTC
+                raise _NotLogged
     if "channel" in raw:
         values["channel"] = _CHANNELS[raw["channel"]]
     identities = []
