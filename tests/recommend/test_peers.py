@@ -101,3 +101,17 @@ def test_implicit_peers_answer_known_and_new_shoppers(method: object) -> None:
     assert ranked(method, new, 4)[:2] in (["a", "b"], ["b", "a"])
     excluded = method.recommend(new, 4, exclude={ProductId("b")})  # type: ignore[attr-defined]
     assert ProductId("b") not in {s.product_id for s in excluded}
+
+
+def test_a_diverged_factor_model_raises_fit_failed() -> None:
+    from implicit.recommender_base import ModelFitError
+
+    from shopstream.recommend import FitFailed
+    from shopstream.recommend.evaluation.factorization import _fit_or_fail
+
+    class Diverging:
+        def fit(self, matrix: object, show_progress: bool) -> None:
+            raise ModelFitError("NaN encountered in factors")
+
+    with pytest.raises(FitFailed, match="diverged"):
+        _fit_or_fail(Diverging(), None, "BPR")  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ Pure over its inputs: the engine passes the live profile, the catalog and the ti
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shopstream.catalog import ONLINE, Catalog, category_key
 from shopstream.core import CustomerId, ProductId, StoreId
@@ -17,6 +17,7 @@ from shopstream.recommend.rules import Placement, RecommendRules, Shopper, apply
 from shopstream.recommend.scored import Scored
 
 _DEPTH_FACTOR = 5
+_SIMILAR_SCORE = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +38,13 @@ class Item:
     zone_id: str | None
 
 
-def history_of(profile: Profile | None, customer_id: CustomerId) -> list[Interaction]:
-    """The profile's product history as interactions, oldest first."""
+def history_of(
+    profile: Profile | None,
+    customer_id: CustomerId,
+    category_of: Callable[[ProductId], str | None] = lambda _: None,
+) -> list[Interaction]:
+    """The profile's product history as interactions, oldest first, with each product's
+    category (written as events write it, ``Home > Kitchen``) for per-category generators."""
     if profile is None:
         return []
     found: list[Interaction] = []
@@ -54,7 +60,7 @@ def history_of(profile: Profile | None, customer_id: CustomerId) -> list[Interac
     for product_id in profile.cart or {}:
         found.append(Interaction(customer_id, product_id, Behaviour.CART, cart_at))
     found.sort(key=lambda i: i.at)
-    return found
+    return [replace(i, category=category_of(i.product_id)) for i in found]
 
 
 def shopper_store(profile: Profile | None, request: RecommendRequest) -> StoreId | None:
@@ -81,9 +87,11 @@ def recommend(
     now: float,
 ) -> list[Item]:
     """The ranked items for one request, each with its reason and stock."""
-    history = history_of(profile, customer_id)
+    category_of = _category_of(catalog)
+    history = history_of(profile, customer_id, category_of)
     if request.product_id is not None:
-        history.append(Interaction(customer_id, request.product_id, Behaviour.VIEW, now))
+        history.append(Interaction(customer_id, request.product_id, Behaviour.VIEW, now,
+                                   category=category_of(request.product_id)))  # fmt: skip
     store = shopper_store(profile, request)
     at_store_only = request.placement is Placement.ASSOCIATE and store is not None
     describe = _describer(catalog)
@@ -101,15 +109,40 @@ def recommend(
         anchor=request.product_id,
     )  # fmt: skip
     candidates: list[Scored] = blend.recommend(history, request.limit * _DEPTH_FACTOR)
+    if request.product_id is not None:
+        learned = {c.product_id for c in candidates}
+        candidates += [c for c in similar(catalog, request.product_id, request.limit * _DEPTH_FACTOR)
+                       if c.product_id not in learned]  # fmt: skip
     chosen = apply_rules(candidates, shopper, rules, describe=describe,
                          in_stock=in_stock if _knows_stock(catalog) else lambda _: True,
                          k=request.limit)  # fmt: skip
     return [_item(s, catalog, store, in_stock) for s in chosen]
 
 
+def similar(catalog: Catalog, product_id: ProductId, k: int) -> list[Scored]:
+    """Products sharing the most words of the anchor's category, brand and name: the cold-start
+    neighbours of a product nobody has viewed with others yet. Scored below what the blend
+    learned (``_SIMILAR_SCORE``, halving down the list), so behaviour wins where it exists."""
+    product = catalog.product(product_id)
+    if product is None:
+        return []
+    words = " ".join([*product.category, product.brand or "", product.name])
+    found = [p for p in catalog.search(words, k + 1) if p.id != product_id][:k]
+    return [Scored(p.id, _SIMILAR_SCORE / (1 + rank), f"similar to {product.name}")
+            for rank, p in enumerate(found)]  # fmt: skip
+
+
 def _knows_stock(catalog: Catalog) -> bool:
     """A catalogue with no stock at all has not been given inventory: do not filter by it."""
     return catalog.has_stock()
+
+
+def _category_of(catalog: Catalog) -> Callable[[ProductId], str | None]:
+    def category_of(product_id: ProductId) -> str | None:
+        product = catalog.product(product_id)
+        return " > ".join(product.category) if product is not None and product.category else None
+
+    return category_of
 
 
 def _describer(catalog: Catalog) -> Callable[[ProductId], tuple[str | None, str | None]]:

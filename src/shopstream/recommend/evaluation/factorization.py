@@ -10,7 +10,7 @@ the history by the item similarities. Answers are padded with the most popular p
 from __future__ import annotations
 
 import warnings
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -20,7 +20,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from shopstream.core import CustomerId, ProductId
-from shopstream.recommend.errors import InvalidRecommenderParams, MissingExtra, NotFitted
+from shopstream.recommend.errors import (
+    FitFailed,
+    InvalidRecommenderParams,
+    MissingExtra,
+    NotFitted,
+)
 from shopstream.recommend.evaluation.popular import MostPopular, pad
 from shopstream.recommend.interactions import DEFAULT_WEIGHTS, Interaction
 from shopstream.recommend.matrix import ItemIndex, interaction_matrix
@@ -50,8 +55,7 @@ class _ImplicitPeer:
 
     @staticmethod
     def _answer(
-        ids: Sequence[int],
-        scores: Sequence[float],
+        rank: Callable[[int], tuple[Sequence[int], Sequence[float]]],
         items: ItemIndex,
         popular: MostPopular,
         k: int,
@@ -59,21 +63,31 @@ class _ImplicitPeer:
         positive_only: bool,
         reason: str,
     ) -> list[Scored]:
-        answer = []
-        for position, score in zip(ids, scores, strict=True):
-            if position < 0 or not np.isfinite(score) or (positive_only and score <= 0):
-                continue
-            item = items.ids[position]
-            if item not in exclude:
-                answer.append(Scored(item, float(score), reason))
-        return pad(answer[:k], popular.ranking, k, exclude)
+        """The best ``k`` allowed items of ``rank(count)`` (the ``count`` best positions and
+        scores), asking for four times more while excluded items leave too few."""
+        count = k
+        while True:
+            ids, scores = rank(count)
+            answer = []
+            for position, score in zip(ids, scores, strict=True):
+                if position < 0 or not np.isfinite(score) or (positive_only and score <= 0):
+                    continue
+                item = items.ids[position]
+                if item not in exclude:
+                    answer.append(Scored(item, float(score), reason))
+            if len(answer) >= k or len(ids) < count or count >= len(items):
+                return pad(answer[:k], popular.ranking, k, exclude)
+            count *= 4
 
     @staticmethod
-    def _top(scores: np.ndarray, count: int) -> tuple[list[int], list[float]]:
-        count = min(count, len(scores))
-        best = np.argpartition(-scores, count - 1)[:count]
-        best = best[np.lexsort((best, -scores[best]))]
-        return best.tolist(), scores[best].tolist()
+    def _top(scores: np.ndarray) -> Callable[[int], tuple[list[int], list[float]]]:
+        def rank(count: int) -> tuple[list[int], list[float]]:
+            count = min(count, len(scores))
+            best = np.argpartition(-scores, count - 1)[:count]
+            best = best[np.lexsort((best, -scores[best]))]
+            return best.tolist(), scores[best].tolist()
+
+        return rank
 
 
 @dataclass(kw_only=True, slots=True, eq=False)
@@ -123,7 +137,7 @@ class ImplicitALS(_ImplicitPeer):
                 iterations=self.iterations,
                 random_state=self.seed,
             )
-            model.fit(matrix, show_progress=False)
+            _fit_or_fail(model, matrix, self)
         until = max((i.at for i in seen), default=float("-inf"))
         factors = model.item_factors.astype(np.float64)
         self._gram = factors.T @ factors
@@ -147,9 +161,9 @@ class ImplicitALS(_ImplicitPeer):
             if vector.nnz == 0:
                 return pad([], self.popular.ranking, k, exclude)
             user = self._fold_in(state, vector)
-        ids, scores = self._top(model.item_factors @ user, _depth(k, exclude, state.items))
+        scores = model.item_factors @ user.astype(np.float32)
         return self._answer(
-            ids, scores, state.items, self.popular, k, exclude, False, "similar shoppers"
+            self._top(scores), state.items, self.popular, k, exclude, False, "similar shoppers"
         )
 
     def _fold_in(self, state: _Factors, vector: sp.csr_matrix) -> np.ndarray:
@@ -192,7 +206,7 @@ class ImplicitBPR(_ImplicitPeer):
                 iterations=self.iterations,
                 random_state=self.seed,
             )
-            model.fit(matrix, show_progress=False)
+            _fit_or_fail(model, matrix, self)
         until = max((i.at for i in seen), default=float("-inf"))
         self._state = _Factors(model=model, items=items, rows=rows, trained_until=until)
 
@@ -218,9 +232,9 @@ class ImplicitBPR(_ImplicitPeer):
                 return pad([], self.popular.ranking, k, exclude)
             user = item_factors[known].mean(axis=0)
             user[-1] = 1.0  # the last factor multiplies the item bias
-        ids, scores = self._top(item_factors @ user, _depth(k, exclude, state.items))
+        scores = item_factors @ user.astype(np.float32)
         return self._answer(
-            ids, scores, state.items, self.popular, k, exclude, False, "similar shoppers"
+            self._top(scores), state.items, self.popular, k, exclude, False, "similar shoppers"
         )
 
 
@@ -267,19 +281,23 @@ class ImplicitItemKNN(_ImplicitPeer):
         row = self._row(history, state.items)
         if row.nnz == 0:
             return pad([], self.popular.ranking, k, exclude)
-        ids, scores = model.recommend(
-            0, row, N=_depth(k, exclude, state.items), filter_already_liked_items=False
-        )
-        return self._answer(
-            ids.tolist(),
-            scores.tolist(),
-            state.items,
-            self.popular,
-            k,
-            exclude,
-            True,
-            "similar items",
-        )
+
+        def rank(count: int) -> tuple[list[int], list[float]]:
+            ids, scores = model.recommend(0, row, N=count, filter_already_liked_items=False)
+            return ids.tolist(), scores.tolist()
+
+        return self._answer(rank, state.items, self.popular, k, exclude, True, "similar items")
+
+
+def _fit_or_fail(model: Any, matrix: sp.csr_matrix, owner: object) -> None:
+    """Train an implicit factor model; a diverged one (NaN factors) raises FitFailed."""
+    from implicit.recommender_base import ModelFitError
+
+    try:
+        model.fit(matrix, show_progress=False)
+    except ModelFitError as exc:
+        msg = f"{owner!r} diverged: {exc}"
+        raise FitFailed(msg) from None
 
 
 def _fitted(state: _Factors | None, owner: str) -> _Factors:
@@ -306,8 +324,3 @@ def _one_blas_thread() -> AbstractContextManager[object]:
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(1, "blas")
-
-
-def _depth(k: int, exclude: Collection[ProductId], items: ItemIndex) -> int:
-    """How many to ask for so that ``k`` remain once the known excluded items are dropped."""
-    return k + sum(1 for item in exclude if item in items.positions)

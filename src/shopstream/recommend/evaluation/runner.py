@@ -7,6 +7,7 @@ Nothing here touches the test split before a method's hyper-parameters are fixed
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from shopstream.recommend.blend import Blend
+from shopstream.recommend.errors import FitFailed
 from shopstream.recommend.evaluation.datasets import Dataset, load_online_retail, load_taobao
 from shopstream.recommend.evaluation.report import MethodResult, Report
 from shopstream.recommend.evaluation.runs import Task, record, request_count, run, score_fused
@@ -115,17 +117,24 @@ def _run_spec(
 ) -> MethodResult:
     result = MethodResult(spec.name, "ours, alone" if spec.role == "component" else "peer")
     started = time.perf_counter()
-    try:
-        search = coordinate_ascent(
-            lambda params: run(
+    failed: list[str] = []
+
+    def objective(params: Params) -> float:
+        try:
+            return run(
                 spec.build(params, chosen),
                 split.validation,
                 desc=f"tune {spec.name} {params}",
                 progress=progress,
                 total=split.validation_requests,
-            )["ndcg@20"],
-            spec.grid,
-        )
+            )["ndcg@20"]
+        except FitFailed as exc:  # a diverged setting is never chosen
+            failed.append(repr(params))
+            logger.warning("%s: %s", spec.name, exc.message)
+            return -math.inf
+
+    try:
+        search = coordinate_ascent(objective, spec.grid)
         chosen[spec.name] = search.best
         result.params, result.validation_ndcg20 = search.best, search.score
         result.trials = search.trials
@@ -139,6 +148,12 @@ def _run_spec(
     except ImportError as exc:
         result.note = f"cannot run: {exc} (pip install 'shopstream[ml]')"
         logger.warning("%s cannot run: %s", spec.name, exc)
+    except FitFailed as exc:
+        result.note = f"cannot run: the chosen setting failed to train on all of train: {exc}"
+        logger.warning("%s: %s", spec.name, exc)
+    if failed:
+        diverged = "settings that failed to train (skipped): " + ", ".join(failed)
+        result.note = f"{result.note}; {diverged}" if result.note else diverged
     result.seconds = time.perf_counter() - started
     logger.info("%s: %s", spec.name, result.metrics)
     return result

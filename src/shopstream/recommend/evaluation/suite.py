@@ -80,8 +80,8 @@ def _shared_peers(ease_grid: Mapping[str, Sequence[object]]) -> tuple[MethodSpec
             _padded(ImplicitALS),
             {
                 "factors": (64, 32, 128, 256),
-                "regularization": (0.01, 0.1, 1.0, 10.0),
-                "alpha": (1.0, 0.25, 5.0, 20.0),
+                "regularization": (0.01, 0.001, 0.1, 1.0, 10.0),
+                "alpha": (1.0, 0.25, 5.0, 20.0, 50.0),
                 "iterations": (15,),
             },
         ),
@@ -91,7 +91,7 @@ def _shared_peers(ease_grid: Mapping[str, Sequence[object]]) -> tuple[MethodSpec
             _padded(ImplicitBPR),
             {
                 "factors": (64, 32, 128, 256),
-                "learning_rate": (0.05, 0.005, 0.01, 0.1),
+                "learning_rate": (0.05, 0.005, 0.01, 0.1, 0.2),
                 "regularization": (0.01, 0.0001, 0.001, 0.1),
                 "iterations": (100, 300, 600),
             },
@@ -153,7 +153,7 @@ def retail_suite() -> Suite:
             {"half_life": (30 * DAY, 3 * DAY, 7 * DAY, 90 * DAY)},
         ),
     )
-    return Suite(peers, components, (1.0, 0.0, 0.1, 0.25, 0.5, 2.0, 4.0, 8.0), 3)
+    return Suite(peers, components, (1.0, 0.0, 0.1, 0.25, 0.5, 2.0, 4.0, 8.0, 16.0), 3)
 
 
 def taobao_suite() -> Suite:
@@ -176,8 +176,8 @@ def taobao_suite() -> Suite:
         *_shared_peers(
             {
                 "l2": (100.0, 10.0, 50.0, 250.0, 500.0),
-                "max_items": (5_000, 2_000, 10_000),
-                "history_half_life": (1800.0, 300.0, 7200.0),
+                "max_items": (5_000, 2_000, 10_000, 15_000),
+                "history_half_life": (1800.0, 60.0, 300.0, 7200.0),
             }
         ),
     )
@@ -186,17 +186,17 @@ def taobao_suite() -> Suite:
             "own-history",
             "component",
             _plain(OwnHistory),
-            {"half_life": (300.0, 60.0, 900.0, 3600.0)},
+            {"half_life": (300.0, 60.0, 900.0, 3600.0, 7200.0, 86_400.0)},
         ),
         MethodSpec(
             "co-visitation",
             "component",
             _plain(CoVisitation),
             {
-                "half_life": (3600.0, 600.0, math.inf),
-                "history_half_life": (300.0, 60.0, 1800.0),
+                "half_life": (3600.0, 120.0, 600.0, math.inf),
+                "history_half_life": (300.0, 60.0, 1800.0, 7200.0),
                 "depth": (10, 3, 30),
-                "session_gap": (1800.0, 3600.0),
+                "session_gap": (1800.0, 3600.0, 3 * 3600.0),
             },
         ),
         MethodSpec(
@@ -208,9 +208,9 @@ def taobao_suite() -> Suite:
             _plain(CategoryTrending),
             {
                 "half_life": (1800.0, 600.0, 7200.0),
-                "history_half_life": (300.0, 60.0, 1800.0),
+                "history_half_life": (300.0, 60.0, 1800.0, 7200.0),
                 "depth": (3, 1, 10),
             },
         ),
     )
-    return Suite(peers, components, (1.0, 0.0, 0.1, 0.25, 0.5, 2.0, 4.0, 8.0), 3)
+    return Suite(peers, components, (1.0, 0.0, 0.1, 0.25, 0.5, 2.0, 4.0, 8.0, 16.0), 3)
