@@ -12,6 +12,7 @@ evaluation use.
 
 from __future__ import annotations
 
+from shopstream.decide.activation import Activation, ActivationSink
 from shopstream.decide.decision import Decision, DecisionId
 from shopstream.decide.errors import (
     DecideError,
@@ -26,6 +27,8 @@ from shopstream.decide.ranking import Action, ArmId, Ranking
 
 __all__ = (
     "Action",
+    "Activation",
+    "ActivationSink",
     "ArmId",
     "DecideError",
     "Decision",
