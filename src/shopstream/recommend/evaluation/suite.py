@@ -79,9 +79,9 @@ def _shared_peers(ease_grid: Mapping[str, Sequence[object]]) -> tuple[MethodSpec
             "peer",
             _padded(ImplicitALS),
             {
-                "factors": (64, 32, 128, 256),
-                "regularization": (0.01, 0.001, 0.1, 1.0, 10.0),
-                "alpha": (1.0, 0.25, 5.0, 20.0, 50.0),
+                "factors": (64, 32, 128, 256, 512),
+                "regularization": (0.01, 0.001, 0.1, 1.0, 10.0, 100.0),
+                "alpha": (1.0, 0.05, 0.25, 5.0, 20.0, 50.0, 200.0),
                 "iterations": (15,),
             },
         ),
@@ -90,9 +90,9 @@ def _shared_peers(ease_grid: Mapping[str, Sequence[object]]) -> tuple[MethodSpec
             "peer",
             _padded(ImplicitBPR),
             {
-                "factors": (64, 32, 128, 256),
-                "learning_rate": (0.05, 0.005, 0.01, 0.1, 0.2),
-                "regularization": (0.01, 0.0001, 0.001, 0.1),
+                "factors": (64, 32, 128, 256, 512),
+                "learning_rate": (0.05, 0.005, 0.01, 0.1, 0.2, 0.5),
+                "regularization": (0.01, 0.00001, 0.0001, 0.001, 0.1),
                 "iterations": (100, 300, 600),
             },
         ),
@@ -100,7 +100,7 @@ def _shared_peers(ease_grid: Mapping[str, Sequence[object]]) -> tuple[MethodSpec
             "implicit-itemknn",
             "peer",
             _padded(ImplicitItemKNN),
-            {"similarity": ("cosine", "bm25"), "neighbours": (50, 5, 10, 20, 100, 200)},
+            {"similarity": ("cosine", "bm25"), "neighbours": (50, 2, 5, 10, 20, 100, 200)},
         ),
         MethodSpec("ease", "peer", _plain(EASE), ease_grid),
     )
@@ -123,7 +123,7 @@ def retail_suite() -> Suite:
         ),
         *_shared_peers(
             {
-                "l2": (500.0, 10.0, 20.0, 50.0, 100.0, 250.0, 1000.0, 2000.0),
+                "l2": (500.0, 1.0, 3.0, 10.0, 20.0, 50.0, 100.0, 250.0, 1000.0, 2000.0),
                 "history_half_life": (30 * DAY, 7 * DAY, 90 * DAY, 365 * DAY, 3650 * DAY),
                 "max_items": (10_000,),
             }
@@ -175,9 +175,9 @@ def taobao_suite() -> Suite:
         ),
         *_shared_peers(
             {
-                "l2": (100.0, 10.0, 50.0, 250.0, 500.0),
-                "max_items": (5_000, 2_000, 10_000, 15_000),
-                "history_half_life": (1800.0, 60.0, 300.0, 7200.0),
+                "l2": (100.0, 10.0, 50.0, 250.0, 500.0, 1000.0, 2000.0),
+                "max_items": (5_000, 2_000, 10_000, 15_000, 20_000),
+                "history_half_life": (1800.0, 10.0, 60.0, 300.0, 7200.0),
             }
         ),
     )
@@ -194,7 +194,7 @@ def taobao_suite() -> Suite:
             _plain(CoVisitation),
             {
                 "half_life": (3600.0, 120.0, 600.0, math.inf),
-                "history_half_life": (300.0, 60.0, 1800.0, 7200.0),
+                "history_half_life": (300.0, 60.0, 1800.0, 7200.0, 86_400.0),
                 "depth": (10, 3, 30),
                 "session_gap": (1800.0, 3600.0, 3 * 3600.0),
             },
