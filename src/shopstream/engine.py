@@ -12,7 +12,16 @@ from typing import Any
 
 from shopstream.catalog import Catalog, Product, Store, product_to_dict, store_to_dict
 from shopstream.core import CustomerId, Offset, ProductId, StoreId, utcnow
-from shopstream.deliver import MemoryOutbox, Outbox
+from shopstream.deliver import (
+    AlertBoard,
+    AudienceStore,
+    DeliverConfig,
+    Deliverer,
+    MemoryAudiences,
+    MemoryOutbox,
+    Outbox,
+    load_deliver_config,
+)
 from shopstream.events import (
     ADMIN_SOURCE,
     ADMIN_USER,
@@ -76,6 +85,8 @@ class Engine:
         audit: AuditLog | None = None,
         exposures: ExposureLog | None = None,
         outbox: Outbox | None = None,
+        audiences: AudienceStore | None = None,
+        deliver_config: DeliverConfig | None = None,
         closers: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.settings = settings
@@ -93,6 +104,12 @@ class Engine:
         self.exposures = exposures
         # Where fired triggers write their activations; the deliverer sends from it.
         self.outbox: Outbox = outbox if outbox is not None else MemoryOutbox()
+        self.audiences: AudienceStore = audiences if audiences is not None else MemoryAudiences()
+        self.alerts = AlertBoard()
+        self.deliver_config = deliver_config or DeliverConfig()
+        self.deliverer: Deliverer | None = None
+        self._delivering: asyncio.Task[None] | None = None
+        self._delivery_client: Any = None
         self.consumer = Consumer(
             log, Fanout("state", [self.live, self.recommender, self.live_trends]), states
         )
@@ -112,6 +129,7 @@ class Engine:
             )
             raise NotImplementedError(msg)
         from shopstream.storage.sqlite import (
+            SQLiteAudiences,
             SQLiteAuditLog,
             SQLiteEventLog,
             SQLiteExposureLog,
@@ -127,10 +145,17 @@ class Engine:
         audit = SQLiteAuditLog(data / "audit.db", fsync=settings.fsync)
         exposures = SQLiteExposureLog(data / "exposures.db")
         outbox = SQLiteOutbox(data / "outbox.db", fsync=settings.fsync)
+        audiences = SQLiteAudiences(data / "outbox.db", fsync=settings.fsync)
+        deliver_config = (
+            load_deliver_config(settings.config_dir / "channels.yaml")
+            if settings.config_dir is not None else None
+        )  # fmt: skip
         return cls(
             settings, log, states, index, audit=audit,
-            exposures=exposures, outbox=outbox,
-            closers=(states.close, index.close, audit.close, exposures.close, outbox.close),
+            exposures=exposures, outbox=outbox, audiences=audiences,
+            deliver_config=deliver_config,
+            closers=(states.close, index.close, audit.close, exposures.close, outbox.close,
+                     audiences.close),
         )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -142,6 +167,15 @@ class Engine:
         logger.info("live state at offset %d (%d events replayed)", self.live.offset, caught_up)
         self.consumer.start()
         self._indexer = asyncio.create_task(self._index_forever(), name="identity-index")
+        if self.settings.deliver:
+            self._start_delivery()
+
+    def _start_delivery(self) -> None:
+        from shopstream.delivery import build_deliverer, http_client
+
+        self._delivery_client = http_client()
+        self.deliverer = build_deliverer(self, self.deliver_config, self._delivery_client)
+        self._delivering = asyncio.create_task(self.deliverer.run(), name="deliverer")
 
     async def _index_forever(self) -> None:
         while True:
@@ -149,6 +183,11 @@ class Engine:
             await asyncio.sleep(_INDEX_EVERY_SECONDS)
 
     async def close(self) -> None:
+        if self._delivering is not None:
+            self._delivering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivering
+            await self._delivery_client.aclose()
         if self._indexer is not None:
             self._indexer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

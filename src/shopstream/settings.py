@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     demo: bool = False
     associates_file: Path | None = None
     session_secret: SecretStr | None = None
+    # Deliver: YAML files (``channels.yaml``, ``experiments.yaml``) live in ``config_dir``; the
+    # deliverer runs inside ``serve`` unless ``deliver`` is false. A claimed activation whose
+    # deliverer died is sent again after ``deliver_lease_seconds``.
+    config_dir: Path | None = None
+    deliver: bool = True
+    deliver_lease_seconds: float = Field(30.0, gt=0)
 
     @field_validator("write_keys", "server_keys", "admin_keys", mode="before")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shopstream.core.clock import Clock, FakeClock, SystemClock, utcnow
+from shopstream.core.config_file import InvalidConfigFile, load_model, parse_model
 from shopstream.core.errors import ShopstreamError
 from shopstream.core.hashing import sha256_hex, stable_hash, stable_hex
 from shopstream.core.ids import CustomerId, MessageId, Offset, ProductId, SourceName, StoreId
@@ -11,6 +12,7 @@ __all__ = (
     "Clock",
     "CustomerId",
     "FakeClock",
+    "InvalidConfigFile",
     "MessageId",
     "Offset",
     "ProductId",
@@ -18,6 +20,8 @@ __all__ = (
     "SourceName",
     "StoreId",
     "SystemClock",
+    "load_model",
+    "parse_model",
     "sha256_hex",
     "stable_hash",
     "stable_hex",

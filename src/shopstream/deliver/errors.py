@@ -23,3 +23,9 @@ class InvalidOutboxQuery(DeliverError, ValueError):
 
 class UnknownAudience(DeliverError, LookupError):
     code = "deliver.unknown-audience"
+
+
+class TemplateFailed(DeliverError, ValueError):
+    """A message template raised while rendering (the sandbox refused, or a filter failed)."""
+
+    code = "deliver.template-failed"

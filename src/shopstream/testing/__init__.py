@@ -6,6 +6,7 @@ Nothing in ``shopstream`` imports this package; tests and benchmarks do.
 from __future__ import annotations
 
 from shopstream.testing.server import ServerProcess, free_port
+from shopstream.testing.sink import Arrival, WebhookSink
 from shopstream.testing.strategies import (
     channel_names,
     contexts,
@@ -21,7 +22,9 @@ from shopstream.testing.strategies import (
 )
 
 __all__ = (
+    "Arrival",
     "ServerProcess",
+    "WebhookSink",
     "channel_names",
     "contexts",
     "emails",

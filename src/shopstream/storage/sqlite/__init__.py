@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shopstream.storage.sqlite.audiences import SQLiteAudiences
 from shopstream.storage.sqlite.audit import SQLiteAuditLog
 from shopstream.storage.sqlite.exposures import SQLiteExposureLog
 from shopstream.storage.sqlite.index import SQLiteIdentityIndex
@@ -11,6 +12,7 @@ from shopstream.storage.sqlite.state import SQLiteStateStore
 
 __all__ = (
     "FsyncPolicy",
+    "SQLiteAudiences",
     "SQLiteAuditLog",
     "SQLiteEventLog",
     "SQLiteExposureLog",
