@@ -43,6 +43,7 @@ class WebhookSink:
     accepted: Counter[str] = field(default_factory=Counter)
     attempts: Counter[str] = field(default_factory=Counter)
     bad_signatures: int = 0
+    truncated: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _arrived: threading.Condition = field(default_factory=threading.Condition)
@@ -62,12 +63,20 @@ class WebhookSink:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
+                if len(raw) < length:  # the sender died mid-request: nothing arrived
+                    with sink._lock:
+                        sink.truncated += 1
+                    self.close_connection = True
+                    return
                 status = sink._receive(dict(self.headers.items()), raw)
-                self.send_response(status)
-                self.send_header("content-length", "2")
-                self.send_header("content-type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
+                try:
+                    self.send_response(status)
+                    self.send_header("content-length", "2")
+                    self.send_header("content-type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                except OSError:  # the sender died waiting for the answer
+                    self.close_connection = True
 
             def log_message(self, *_: Any) -> None:
                 pass
