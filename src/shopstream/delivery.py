@@ -18,18 +18,22 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from shopstream.catalog import product_to_dict
-from shopstream.core import ProductId
+from shopstream.core import CustomerId, ProductId
 from shopstream.decide import Activation
 from shopstream.deliver import (
     AssociateChannel,
     AudienceChannel,
     Channel,
+    ChannelConfig,
     DeliverConfig,
     Deliverer,
+    ExportFormat,
     MessageChannel,
     Recipient,
     TokenBucket,
+    UnknownAudience,
     WebhookChannel,
+    export_csv,
 )
 
 if TYPE_CHECKING:
@@ -45,12 +49,17 @@ class LiveRecipients:
         self._engine = engine
 
     def recipient(self, activation: Activation) -> Recipient:
-        profile = self._engine.profiles.get(activation.customer_id)
-        traits: dict[str, Any] = dict(profile.traits or {}) if profile else {}
-        consent = {
-            str(p): granted for p, (granted, _) in ((profile and profile.consent) or {}).items()
-        }
-        return Recipient(activation.customer_id, traits, consent, self._items(activation.payload))
+        found = self.of(activation.customer_id)
+        return Recipient(found.customer_id, found.traits, found.consent,
+                         self._items(activation.payload))  # fmt: skip
+
+    def of(self, customer_id: CustomerId) -> Recipient:
+        """The customer's traits and consent as they are now (no items)."""
+        profile = self._engine.profiles.get(customer_id)
+        if profile is None:
+            return Recipient(customer_id)
+        consent = {str(p): granted for p, (granted, _) in (profile.consent or {}).items()}
+        return Recipient(customer_id, dict(profile.traits or {}), consent)
 
     def _items(self, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
         items = []
@@ -69,19 +78,20 @@ def build_deliverer(engine: Engine, config: DeliverConfig, client: httpx.AsyncCl
     settings = engine.settings
     channels: dict[str, Channel] = {}
     limits: dict[str, TokenBucket] = {}
-    for name, channel in config.channels.items():
-        secret = channel.resolve_secret(os.environ, f"channels.{name}")
-        url = channel.url or ""
-        if name == "webhook":
-            channels[name] = WebhookChannel(url, secret, client)
-        elif name in ("email", "sms", "push"):
-            channels[name] = MessageChannel(name, url, secret, config.templates(name), client)
-        elif name == "associate":
-            channels[name] = AssociateChannel(engine.alerts)
+    for name, channel in config.channels.configured().items():
+        if isinstance(channel, ChannelConfig):
+            secret = channel.resolve_secret(os.environ, f"channels.{name}")
+            if name == "webhook":
+                channels[name] = WebhookChannel(channel.url or "", secret, client)
+            elif name in ("email", "sms", "push"):
+                templates = config.templates(name)
+                channels[name] = MessageChannel(name, channel.url or "", secret, templates, client)
+            else:
+                channels[name] = AudienceChannel(
+                    engine.audiences, client, channel.url, secret, settings.phone_region
+                )
         else:
-            channels[name] = AudienceChannel(
-                engine.audiences, client, channel.url, secret, settings.phone_region
-            )
+            channels[name] = AssociateChannel(engine.alerts)
         limits[name] = TokenBucket(channel.rate, channel.burst, now=time.monotonic())
     return Deliverer(
         engine.outbox, channels, LiveRecipients(engine), limits=limits,
@@ -92,3 +102,16 @@ def build_deliverer(engine: Engine, config: DeliverConfig, client: httpx.AsyncCl
 
 def http_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=_TIMEOUT, limits=httpx.Limits(max_connections=100))
+
+
+def export_audience(engine: Engine, audience: str, fmt: ExportFormat) -> str:
+    """The upload CSV of ``audience`` in ``fmt``, from the members' live traits and consent."""
+    members = engine.audiences.members(audience)
+    if not members:
+        msg = f"no audience {audience!r} (or it has no members)"
+        raise UnknownAudience(msg, field="audience")
+    recipients = LiveRecipients(engine)
+    return export_csv(
+        (recipients.of(customer_id) for customer_id in members), fmt,
+        phone_region=engine.settings.phone_region,
+    )  # fmt: skip

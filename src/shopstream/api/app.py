@@ -16,6 +16,7 @@ from shopstream.api import (
     catalog,
     collect,
     dashboard,
+    deliveries,
     errors,
     health,
     identity,
@@ -61,6 +62,7 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(associate.router)
     app.include_router(audit.router)
     app.include_router(outbox.router)
+    app.include_router(deliveries.router)
     app.include_router(dashboard.router)
     app.include_router(health.router)
     _include_web(app)

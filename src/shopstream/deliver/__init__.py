@@ -35,6 +35,7 @@ from shopstream.deliver.channel import (
 from shopstream.deliver.config import (
     CHANNEL_NAMES,
     ChannelConfig,
+    Channels,
     DeliverConfig,
     RetryConfig,
     load_deliver_config,
@@ -72,6 +73,7 @@ __all__ = (
     "Backoff",
     "Channel",
     "ChannelConfig",
+    "Channels",
     "DeliverConfig",
     "DeliverError",
     "Deliverer",

@@ -60,13 +60,17 @@ class RetryConfig(_Strict):
                        self.max_attempts)  # fmt: skip
 
 
-class ChannelConfig(_Strict):
+class _Limited(_Strict):
+    rate: float = Field(50.0, gt=0)
+    burst: int = Field(100, ge=1)
+
+
+class ChannelConfig(_Limited):
+    """A channel that POSTs signed requests (``url`` optional only for audiences)."""
+
     url: str | None = Field(None, pattern=r"^https?://")
     secret: str | None = None
     secret_env: str | None = None
-    rate: float = Field(50.0, gt=0)
-    burst: int = Field(100, ge=1)
-    templates: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_secret(self) -> ChannelConfig:
@@ -85,30 +89,45 @@ class ChannelConfig(_Strict):
         return self.secret or ""
 
 
+class WebhookConfig(ChannelConfig):
+    url: str = Field(pattern=r"^https?://")
+
+
+class MessageConfig(WebhookConfig):
+    """Email, SMS or push: a provider webhook and templates keyed by trigger id or
+    ``default``, each a mapping of part (``subject``, ``title``, ``body``) to its source."""
+
+    templates: dict[str, dict[str, str]] = Field(min_length=1)
+
+
+class AssociateConfig(_Limited):
+    pass
+
+
+class Channels(_Strict):
+    webhook: WebhookConfig | None = None
+    email: MessageConfig | None = None
+    sms: MessageConfig | None = None
+    push: MessageConfig | None = None
+    associate: AssociateConfig | None = None
+    audience: ChannelConfig | None = None
+
+    def configured(self) -> dict[str, _Limited]:
+        """The channels the file configures, by name."""
+        return {name: getattr(self, name) for name in CHANNEL_NAMES if getattr(self, name)}
+
+
 class DeliverConfig(_Strict):
     retry: RetryConfig = Field(default_factory=RetryConfig)  # type: ignore[arg-type]
-    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _known_and_complete(self) -> DeliverConfig:
-        for name, channel in self.channels.items():
-            if name not in CHANNEL_NAMES:
-                msg = f"unknown channel {name!r}; expected one of {', '.join(CHANNEL_NAMES)}"
-                raise ValueError(msg)
-            if name in ("webhook", "email", "sms", "push") and channel.url is None:
-                msg = f"channels.{name} needs a url"
-                raise ValueError(msg)
-            if name in ("email", "sms", "push") and not channel.templates:
-                msg = f"channels.{name} needs templates (at least `default`)"
-                raise ValueError(msg)
-        return self
+    channels: Channels = Field(default_factory=Channels)
 
     def templates(self, name: str) -> dict[str, MessageTemplate]:
         """The compiled templates of channel ``name`` (syntax errors name the template)."""
-        channel = self.channels[name]
+        channel = self.channels.configured()[name]
+        parts = channel.templates if isinstance(channel, MessageConfig) else {}
         return {
-            key: MessageTemplate.compile(parts, field=f"channels.{name}.templates.{key}")
-            for key, parts in channel.templates.items()
+            key: MessageTemplate.compile(source, field=f"channels.{name}.templates.{key}")
+            for key, source in parts.items()
         }
 
 
@@ -117,7 +136,7 @@ def load_deliver_config(path: Path) -> DeliverConfig:
     if not path.exists():
         return DeliverConfig()
     config = load_model(path, DeliverConfig)
-    for name in config.channels:
+    for name in config.channels.configured():
         config.templates(name)  # compile now: a broken template fails at start, not at send
     return config
 
