@@ -47,7 +47,14 @@ from shopstream.log import (
     LogRecord,
     StateStore,
 )
-from shopstream.measure import Activity, Exposure, ExposureLog
+from shopstream.measure import (
+    Activity,
+    Exposure,
+    ExposureLog,
+    MemoryOutcomeLog,
+    OutcomeLog,
+    measured_event,
+)
 from shopstream.profiles import (
     AuditLog,
     MemoryAuditLog,
@@ -87,6 +94,7 @@ class Engine:
         outbox: Outbox | None = None,
         audiences: AudienceStore | None = None,
         deliver_config: DeliverConfig | None = None,
+        outcomes: OutcomeLog | None = None,
         closers: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.settings = settings
@@ -107,6 +115,8 @@ class Engine:
         self.audiences: AudienceStore = audiences if audiences is not None else MemoryAudiences()
         self.alerts = AlertBoard()
         self.deliver_config = deliver_config or DeliverConfig()
+        # Outcomes and engagement for measure, keyed by log offset (replays add nothing).
+        self.outcomes: OutcomeLog = outcomes if outcomes is not None else MemoryOutcomeLog()
         self.deliverer: Deliverer | None = None
         self._delivering: asyncio.Task[None] | None = None
         self._delivery_client: Any = None
@@ -135,6 +145,7 @@ class Engine:
             SQLiteExposureLog,
             SQLiteIdentityIndex,
             SQLiteOutbox,
+            SQLiteOutcomeLog,
             SQLiteStateStore,
         )
 
@@ -146,6 +157,7 @@ class Engine:
         exposures = SQLiteExposureLog(data / "exposures.db")
         outbox = SQLiteOutbox(data / "outbox.db", fsync=settings.fsync)
         audiences = SQLiteAudiences(data / "outbox.db", fsync=settings.fsync)
+        outcomes = SQLiteOutcomeLog(data / "outcomes.db")
         deliver_config = (
             load_deliver_config(settings.config_dir / "channels.yaml")
             if settings.config_dir is not None else None
@@ -153,9 +165,9 @@ class Engine:
         return cls(
             settings, log, states, index, audit=audit,
             exposures=exposures, outbox=outbox, audiences=audiences,
-            deliver_config=deliver_config,
+            deliver_config=deliver_config, outcomes=outcomes,
             closers=(states.close, index.close, audit.close, exposures.close, outbox.close,
-                     audiences.close),
+                     audiences.close, outcomes.close),
         )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -255,6 +267,9 @@ class Engine:
         at = message.received_at or self.live.clock
         try:
             self.activity.record(message, customer_id, at=at)
+            measured = measured_event(offset, message, customer_id)
+            if measured is not None:
+                self.outcomes.record(measured)
             change = presence_change(message, customer_id)
             if change is not None:
                 self.presence.publish(change)

@@ -23,6 +23,7 @@ from shopstream.api import (
     outbox,
     profiles,
     recommendations,
+    reports,
 )
 from shopstream.api.associates import Associates
 from shopstream.api.auth import KeyRing
@@ -63,6 +64,7 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(outbox.router)
     app.include_router(deliveries.router)
+    app.include_router(reports.router)
     app.include_router(dashboard.router)
     app.include_router(health.router)
     _include_web(app)

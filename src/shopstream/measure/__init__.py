@@ -38,16 +38,33 @@ from shopstream.measure.errors import (
 )
 from shopstream.measure.exposures import Exposure, ExposureLog
 from shopstream.measure.funnel import FunnelCounts, FunnelEvent, funnel
+from shopstream.measure.journeys import CustomerTouch, click_touches, join, served_touches
+from shopstream.measure.outcomes import (
+    MeasuredEvent,
+    MemoryOutcomeLog,
+    OutcomeLog,
+    measured_event,
+    order_value,
+)
+from shopstream.measure.reports import (
+    MODELS,
+    attribution_report,
+    channel_report,
+    funnel_report,
+    model_named,
+)
 from shopstream.measure.sequential import Look, SequentialTest, mixture_likelihood_ratio, msprt
 
 __all__ = (
     "FUNNEL",
     "HOLDOUT",
+    "MODELS",
     "Activity",
     "Attribution",
     "AttributionModel",
     "Conversion",
     "Credit",
+    "CustomerTouch",
     "Exposure",
     "ExposureLog",
     "FirstTouch",
@@ -62,7 +79,10 @@ __all__ = (
     "Linear",
     "Look",
     "MeasureError",
+    "MeasuredEvent",
+    "MemoryOutcomeLog",
     "MissingExtra",
+    "OutcomeLog",
     "PositionBased",
     "Rates",
     "SequentialTest",
@@ -71,7 +91,16 @@ __all__ = (
     "TouchKey",
     "assign",
     "attribute",
+    "attribution_report",
+    "channel_report",
+    "click_touches",
     "funnel",
+    "funnel_report",
+    "join",
+    "measured_event",
     "mixture_likelihood_ratio",
+    "model_named",
     "msprt",
+    "order_value",
+    "served_touches",
 )

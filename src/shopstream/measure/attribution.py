@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -35,20 +35,23 @@ class TouchKey:
     channel: str
     placement: str
     offer_id: str
+    trigger_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Touch:
-    """One exposure of a customer to a trigger or offer (``offer_id``) at ``at``."""
+    """One exposure of a customer to an offer (``offer_id``) at ``at``, from the trigger
+    ``trigger_id`` when a trigger sent it (``""`` for answers served on request)."""
 
     channel: str
     placement: str
     offer_id: str
     at: datetime
+    trigger_id: str = ""
 
     @property
     def key(self) -> TouchKey:
-        return TouchKey(self.channel, self.placement, self.offer_id)
+        return TouchKey(self.channel, self.placement, self.offer_id, self.trigger_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +82,14 @@ class Credit:
 
 @dataclass(frozen=True, slots=True)
 class Attribution:
-    """Credit per touch key and its totals per channel, placement and offer."""
+    """Credit per touch key and its totals per channel, placement, offer and trigger."""
 
     by_touch: dict[TouchKey, Credit]
     by_channel: dict[str, Credit]
     by_placement: dict[str, Credit]
     by_offer: dict[str, Credit]
     unattributed: Credit
+    by_trigger: dict[str, Credit] = field(default_factory=dict)
 
 
 class AttributionModel(Protocol):
@@ -189,6 +193,7 @@ def attribute(
         by_placement=_total(by_touch, lambda key: key.placement),
         by_offer=_total(by_touch, lambda key: key.offer_id),
         unattributed=unattributed,
+        by_trigger=_total(by_touch, lambda key: key.trigger_id),
     )
 
 

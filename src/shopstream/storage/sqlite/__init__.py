@@ -8,6 +8,7 @@ from shopstream.storage.sqlite.exposures import SQLiteExposureLog
 from shopstream.storage.sqlite.index import SQLiteIdentityIndex
 from shopstream.storage.sqlite.log import FsyncPolicy, SQLiteEventLog, connect
 from shopstream.storage.sqlite.outbox import SQLiteOutbox
+from shopstream.storage.sqlite.outcomes import SQLiteOutcomeLog
 from shopstream.storage.sqlite.state import SQLiteStateStore
 
 __all__ = (
@@ -18,6 +19,7 @@ __all__ = (
     "SQLiteExposureLog",
     "SQLiteIdentityIndex",
     "SQLiteOutbox",
+    "SQLiteOutcomeLog",
     "SQLiteStateStore",
     "connect",
 )

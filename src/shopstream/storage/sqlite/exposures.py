@@ -11,7 +11,7 @@ import json
 import queue
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shopstream.core import CustomerId, ProductId
@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS exposures (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS exposures_customer ON exposures (customer_id, at);
+CREATE INDEX IF NOT EXISTS exposures_at ON exposures (at);
 """
 
 
@@ -74,6 +75,21 @@ class SQLiteExposureLog:
                 "SELECT decision_id, customer_id, placement, channel, items, reasons, policy, at "
                 "FROM exposures WHERE customer_id = ? ORDER BY at DESC LIMIT ?",
                 (customer_id, limit),
+            ).fetchall()
+        return [
+            Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in json.loads(items)),
+                     tuple(json.loads(reasons)), policy, datetime.fromisoformat(at))
+            for d, c, p, ch, items, reasons, policy, at in rows
+        ]  # fmt: skip
+
+    def between(self, start: datetime, end: datetime) -> Sequence[Exposure]:
+        """Exposures in ``[start, end)``; times are UTC ISO-8601 text, which sorts as time."""
+        self.flush()
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT decision_id, customer_id, placement, channel, items, reasons, policy, at "
+                "FROM exposures WHERE at >= ? AND at < ? ORDER BY at",
+                (start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()),
             ).fetchall()
         return [
             Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in json.loads(items)),
