@@ -97,6 +97,7 @@ def build_deliverer(engine: Engine, config: DeliverConfig, client: httpx.AsyncCl
         engine.outbox, channels, LiveRecipients(engine), limits=limits,
         backoff=config.retry.backoff(),
         lease=timedelta(seconds=settings.deliver_lease_seconds),
+        held_out=engine.experiments.holdout_check(),
     )  # fmt: skip
 
 

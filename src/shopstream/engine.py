@@ -35,6 +35,7 @@ from shopstream.events import (
     normalize_phone,
     parse_message,
 )
+from shopstream.experimenting import ExperimentBook
 from shopstream.identity import IdentityGraph, UnknownCustomer, canonical_id
 from shopstream.log import (
     Collector,
@@ -95,6 +96,7 @@ class Engine:
         audiences: AudienceStore | None = None,
         deliver_config: DeliverConfig | None = None,
         outcomes: OutcomeLog | None = None,
+        experiments: ExperimentBook | None = None,
         closers: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.settings = settings
@@ -117,6 +119,7 @@ class Engine:
         self.deliver_config = deliver_config or DeliverConfig()
         # Outcomes and engagement for measure, keyed by log offset (replays add nothing).
         self.outcomes: OutcomeLog = outcomes if outcomes is not None else MemoryOutcomeLog()
+        self.experiments = experiments if experiments is not None else ExperimentBook(None)
         self.deliverer: Deliverer | None = None
         self._delivering: asyncio.Task[None] | None = None
         self._delivery_client: Any = None
@@ -158,6 +161,8 @@ class Engine:
         outbox = SQLiteOutbox(data / "outbox.db", fsync=settings.fsync)
         audiences = SQLiteAudiences(data / "outbox.db", fsync=settings.fsync)
         outcomes = SQLiteOutcomeLog(data / "outcomes.db")
+        config_dir = settings.config_dir
+        experiments = ExperimentBook(config_dir / "experiments.yaml" if config_dir else None)
         deliver_config = (
             load_deliver_config(settings.config_dir / "channels.yaml")
             if settings.config_dir is not None else None
@@ -165,7 +170,7 @@ class Engine:
         return cls(
             settings, log, states, index, audit=audit,
             exposures=exposures, outbox=outbox, audiences=audiences,
-            deliver_config=deliver_config, outcomes=outcomes,
+            deliver_config=deliver_config, outcomes=outcomes, experiments=experiments,
             closers=(states.close, index.close, audit.close, exposures.close, outbox.close,
                      audiences.close, outcomes.close),
         )  # fmt: skip

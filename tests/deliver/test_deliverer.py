@@ -147,3 +147,16 @@ async def test_unconfigured_channels_stay_pending() -> None:
     outbox.put([activation("a", "push")])
     assert await d.deliver_due() == 0
     assert outbox.counts()[EntryStatus.PENDING] == 1
+
+
+async def test_a_held_out_customer_is_never_sent_to() -> None:
+    outbox, clock = MemoryOutbox(), FakeClock(T0)
+    channel = MockChannel(lambda a: Receipt.delivered())
+    d = deliverer(outbox, {"webhook": channel}, clock,
+                  held_out=lambda a: "held out by experiment x" if a.key == "b" else None)  # fmt: skip
+    outbox.put([activation("a"), activation("b")])
+    await d.deliver_due()
+    assert channel.sent == ["a"]
+    b = outbox.get("b")
+    assert b is not None
+    assert (b.status, b.last_error) == (EntryStatus.DEAD, "held out by experiment x")

@@ -18,6 +18,7 @@ from shopstream.api import (
     dashboard,
     deliveries,
     errors,
+    experiments,
     health,
     identity,
     outbox,
@@ -65,6 +66,7 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(outbox.router)
     app.include_router(deliveries.router)
     app.include_router(reports.router)
+    app.include_router(experiments.router)
     app.include_router(dashboard.router)
     app.include_router(health.router)
     _include_web(app)

@@ -1,7 +1,8 @@
 """The deliverer: claims due activations from the outbox and sends them, channel by channel.
 
 Each pass, for every configured channel, it claims as many due entries as the channel's
-token bucket allows (so the rate limit holds and no leased entry waits on a slow channel),
+token bucket allows (so the rate limit holds and no leased entry waits on a slow channel), holds back the activations of customers in an
+experiment's holdout (``held_out`` names why: a dead letter that says so),
 sends them concurrently, and records each outcome: ``sent``/``delivered``, a retry after
 an exponential backoff with jitter (or the receiver's ``Retry-After`` when longer), or a
 dead letter (a rejection, or the last of ``max_attempts``). It wakes when the outbox gets
@@ -22,6 +23,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from shopstream.core import Clock, SystemClock
+from shopstream.decide import Activation
 from shopstream.deliver.backoff import Backoff
 from shopstream.deliver.channel import Channel, Outcome, Receipt, Recipients
 from shopstream.deliver.outbox import Outbox, OutboxEntry, OutcomeStatus
@@ -47,6 +49,7 @@ class Deliverer:
         clock: Clock | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         seed: int | None = None,
+        held_out: Callable[[Activation], str | None] | None = None,
     ) -> None:
         self.outbox = outbox
         self.channels = dict(channels)
@@ -59,6 +62,7 @@ class Deliverer:
         self.clock = clock or SystemClock()
         self._monotonic = monotonic
         self._rng = random.Random(seed)
+        self._held_out = held_out
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         outbox.watch(self.wake)
@@ -89,8 +93,12 @@ class Deliverer:
     async def _deliver(self, entry: OutboxEntry, channel: Channel) -> None:
         activation = entry.activation
         try:
-            recipient = self.recipients.recipient(activation)
-            receipt = await channel.send(activation, recipient)
+            held = self._held_out(activation) if self._held_out is not None else None
+            if held is not None:
+                receipt = Receipt.reject(held)
+            else:
+                recipient = self.recipients.recipient(activation)
+                receipt = await channel.send(activation, recipient)
         except Exception as exc:  # a bug in one adapter must not stop the others
             logger.exception("channel %s failed on %s", activation.channel, activation.key)
             receipt = Receipt.retry(f"{type(exc).__name__} in the {activation.channel} channel")
