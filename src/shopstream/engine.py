@@ -12,6 +12,7 @@ from typing import Any
 
 from shopstream.catalog import Catalog, Product, Store, product_to_dict, store_to_dict
 from shopstream.core import CustomerId, Offset, ProductId, StoreId, utcnow
+from shopstream.deliver import MemoryOutbox, Outbox
 from shopstream.events import (
     ADMIN_SOURCE,
     ADMIN_USER,
@@ -74,6 +75,7 @@ class Engine:
         *,
         audit: AuditLog | None = None,
         exposures: ExposureLog | None = None,
+        outbox: Outbox | None = None,
         closers: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.settings = settings
@@ -89,6 +91,8 @@ class Engine:
         self.recommender = LiveRecommender()
         self.recommend_rules = RecommendRules()
         self.exposures = exposures
+        # Where fired triggers write their activations; the deliverer sends from it.
+        self.outbox: Outbox = outbox if outbox is not None else MemoryOutbox()
         self.consumer = Consumer(
             log, Fanout("state", [self.live, self.recommender, self.live_trends]), states
         )
@@ -112,6 +116,7 @@ class Engine:
             SQLiteEventLog,
             SQLiteExposureLog,
             SQLiteIdentityIndex,
+            SQLiteOutbox,
             SQLiteStateStore,
         )
 
@@ -121,10 +126,11 @@ class Engine:
         index = SQLiteIdentityIndex(data / "index.db", data / "events.db")
         audit = SQLiteAuditLog(data / "audit.db", fsync=settings.fsync)
         exposures = SQLiteExposureLog(data / "exposures.db")
+        outbox = SQLiteOutbox(data / "outbox.db", fsync=settings.fsync)
         return cls(
             settings, log, states, index, audit=audit,
-            exposures=exposures,
-            closers=(states.close, index.close, audit.close, exposures.close),
+            exposures=exposures, outbox=outbox,
+            closers=(states.close, index.close, audit.close, exposures.close, outbox.close),
         )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------------------

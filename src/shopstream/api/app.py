@@ -19,6 +19,7 @@ from shopstream.api import (
     errors,
     health,
     identity,
+    outbox,
     profiles,
     recommendations,
 )
@@ -59,6 +60,7 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(recommendations.router)
     app.include_router(associate.router)
     app.include_router(audit.router)
+    app.include_router(outbox.router)
     app.include_router(dashboard.router)
     app.include_router(health.router)
     _include_web(app)
