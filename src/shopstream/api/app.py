@@ -16,6 +16,7 @@ from shopstream.api import (
     catalog,
     collect,
     dashboard,
+    decide,
     errors,
     health,
     identity,
@@ -58,6 +59,7 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(identity.router)
     app.include_router(recommendations.router)
+    app.include_router(decide.router)
     app.include_router(associate.router)
     app.include_router(audit.router)
     app.include_router(outbox.router)

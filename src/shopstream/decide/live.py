@@ -149,7 +149,7 @@ class LiveDecide:
     def _on_admin(self, message: Message) -> None:
         props: dict[str, Any] = message.properties
         if message.event == AdminEvent.DECIDE_CONFIG_SET:
-            self._set_config(props["kind"], props["text"])
+            self._set_config(props["texts"])
         elif message.event == AdminEvent.STOCK_SET:
             for _, product, _ in props["levels"]:
                 self._restock(ProductId(product), message)
@@ -159,11 +159,11 @@ class LiveDecide:
                 if isinstance(price, (int, float)):
                     self._reprice(ProductId(product["id"]), float(price), message)
 
-    def _set_config(self, kind: str, text: str) -> None:
+    def _set_config(self, texts: dict[str, str]) -> None:
         try:
-            config = self.config.with_text(kind, text)
+            config = DecideConfig.build({**self.config.texts, **texts})
         except InvalidConfig as exc:  # validated before it was logged; a newer rule may differ
-            logger.error("logged %s configuration no longer validates, kept the old: %s", kind, exc)
+            logger.error("logged configuration no longer validates, kept the old: %s", exc)
             return
         if config.offers_file.policy != self.config.offers_file.policy:
             self.chooser = Chooser(config.offers_file.policy)

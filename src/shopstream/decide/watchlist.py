@@ -62,13 +62,13 @@ class Watchlist:
         self.stock[product] = quantity
         return before <= 0 < quantity
 
-    def repriced(self, product: ProductId, price: float, min_drop: float) -> float | None:
-        """Record the product's price; the old price when it fell by at least ``min_drop``."""
+    def repriced(self, product: ProductId, price: float) -> float | None:
+        """Record the product's price; the old price when it fell."""
         if product not in self.wishers:
             return None
         before = self.price.get(product)
         self.price[product] = price
-        if before is not None and price <= before * (1.0 - min_drop) and price < before:
+        if before is not None and price < before:
             return before
         return None
 

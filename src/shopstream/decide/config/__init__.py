@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from shopstream.decide.config.loader import EMPTY, KINDS, DecideConfig, check_kind
+from shopstream.decide.config.loader import EMPTY, KINDS, DecideConfig, check_kind, examples
 from shopstream.decide.config.models import (
     ActionKind,
     Eligibility,
@@ -33,4 +33,5 @@ __all__ = (
     "Trigger",
     "TriggerType",
     "check_kind",
+    "examples",
 )

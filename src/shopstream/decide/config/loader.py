@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -34,6 +35,12 @@ _MODELS: Mapping[str, type[BaseModel]] = {
     "segments": SegmentsFile,
 }
 EMPTY = {"triggers": "triggers: []\n", "offers": "offers: []\n", "segments": "segments: []\n"}
+
+
+def examples() -> dict[str, str]:
+    """The example triggers, offers and segments the demo ships (``decide/examples``)."""
+    folder = resources.files("shopstream.decide") / "examples"
+    return {kind: (folder / f"{kind}.yaml").read_text(encoding="utf-8") for kind in KINDS}
 
 
 def check_kind(kind: str) -> str:
