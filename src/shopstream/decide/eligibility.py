@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shopstream.catalog import Catalog
@@ -75,8 +75,8 @@ def judge(
     """Whether ``offer`` may go to the customer of ``facts`` now, and on which of
     ``channels`` (empty: the offer's own channels)."""
     rules = config.offers_file.eligibility
-    profile, now = facts.profile, facts.now
-    moment = datetime.fromtimestamp(now, UTC)
+    profile = facts.profile
+    moment, day, local = facts.moment()
 
     def no(reason: str) -> Verdict:
         return Verdict(offer.id, (), reason)
@@ -104,8 +104,6 @@ def judge(
     wanted = [c for c in channels if c in offer.channels] if channels else list(offer.channels)
     if not wanted:
         return no(f"no channel in common with the offer ({', '.join(offer.channels)})")
-    day = local_day(now, facts.zone)
-    local = datetime.fromtimestamp(now, facts.zone).time()
     reasons: list[str] = []
     ok: list[str] = []
     for channel in wanted:

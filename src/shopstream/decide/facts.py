@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -167,6 +167,15 @@ class Facts:
 
     def local(self) -> datetime:
         return datetime.fromtimestamp(self.now, self.zone)
+
+    def moment(self) -> tuple[datetime, str, time]:
+        """``now`` in UTC, the local date (ISO) and the local time of day, computed once."""
+        cached = self._cache.get("@moment")
+        if cached is None:
+            local = self.local()
+            cached = (local.astimezone(UTC), local.date().isoformat(), local.time())
+            self._cache["@moment"] = cached
+        return cached  # type: ignore[no-any-return]
 
     def _resolve(self, path: str) -> Value:
         head, _, tail = path.partition(".")

@@ -8,7 +8,8 @@ seeded by the decision id.
 
 from __future__ import annotations
 
-import uuid
+import itertools
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,11 @@ from shopstream.decide.decision import Decision, DecisionId
 from shopstream.decide.eligibility import Verdict
 from shopstream.decide.live import LiveDecide
 from shopstream.decide.ranking import Action
+
+# Decision ids: a random prefix per process and a counter (os.urandom per request costs
+# more than the rest of an answer's bookkeeping).
+_PREFIX = os.urandom(10).hex()
+_COUNTER = itertools.count()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +67,7 @@ def decide(
     verdicts = state.verdicts(config.offers.values(), (channel,), facts)
     eligible = [v for v in verdicts if v.eligible]
     excluded = tuple(v for v in verdicts if not v.eligible)
-    decision_id = DecisionId(f"d_{uuid.uuid4().hex}")
+    decision_id = DecisionId(f"d_{_PREFIX}{next(_COUNTER):012x}")
     segments = tuple(state.segments_of(customer_id))
     if not eligible:
         return Answer(Decision(decision_id, (), "none"), (), excluded, segments)
