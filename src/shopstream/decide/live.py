@@ -17,6 +17,7 @@ the state.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -100,7 +101,8 @@ class LiveDecide:
             {
                 "offset": self._offset,
                 "config": dict(self.config.texts),
-                "policy": self.chooser.to_snapshot(),
+                # stdlib json: a numpy generator's state holds 128-bit integers
+                "policy": json.dumps(self.chooser.to_snapshot()),
                 "timers": self.timers.to_snapshot(),
                 "ledger": self.ledger.to_snapshot(),
                 "recent": self.recent.to_snapshot(),
@@ -114,7 +116,7 @@ class LiveDecide:
         data = orjson.loads(state)
         self._offset = Offset(data["offset"])
         self.config = DecideConfig.build(data["config"])
-        self.chooser = Chooser(self.config.offers_file.policy, data["policy"])
+        self.chooser = Chooser(self.config.offers_file.policy, json.loads(data["policy"]))
         self.timers = Timers.from_snapshot(data["timers"])
         self.ledger = Ledger.from_snapshot(data["ledger"])
         self.recent = RecentEvents.from_snapshot(data["recent"])
