@@ -132,7 +132,7 @@ def test_an_absence_fires_when_the_log_clock_passes_its_window() -> None:
             order_id="o1",
             total=30.0,
             products=[{"product_id": "k"}],
-        ),  # fmt: skip
+        ),
         track("cid", "Product Viewed", T0 + timedelta(minutes=29), **kettle),
     ]
     h = Harness().feed(records(log))
