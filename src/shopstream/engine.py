@@ -12,6 +12,11 @@ from typing import Any
 
 from shopstream.catalog import Catalog, Product, Store, product_to_dict, store_to_dict
 from shopstream.core import CustomerId, Offset, ProductId, StoreId, utcnow
+from shopstream.decide import Decision
+from shopstream.decide.live import LiveDecide
+from shopstream.decide.runtime import ConfigFiles, DecideRuntime
+from shopstream.decide.service import Answer
+from shopstream.decide.service import decide as decide_for
 from shopstream.deliver import (
     AlertBoard,
     AudienceStore,
@@ -97,6 +102,7 @@ class Engine:
         deliver_config: DeliverConfig | None = None,
         outcomes: OutcomeLog | None = None,
         experiments: ExperimentBook | None = None,
+        config_files: ConfigFiles | None = None,
         closers: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.settings = settings
@@ -123,14 +129,26 @@ class Engine:
         self.deliverer: Deliverer | None = None
         self._delivering: asyncio.Task[None] | None = None
         self._delivery_client: Any = None
+        # Triggers, segments, caps and the bandit: told of each event by ``live`` (through
+        # ``_observe``), saved with the rest of the state.
+        self.decide_state = LiveDecide(self.live, self.outbox, decided=self._decided)
+        self.decide_runtime: DecideRuntime | None = None
+        if config_files is not None:
+            self.decide_runtime = DecideRuntime(
+                self.decide_state, config_files, self._admin, now=utcnow,
+                tick_seconds=settings.decide_tick_seconds,
+            )  # fmt: skip
         self.consumer = Consumer(
-            log, Fanout("state", [self.live, self.recommender, self.live_trends]), states
+            log,
+            Fanout("state", [self.live, self.recommender, self.live_trends, self.decide_state]),
+            states,
         )
         self._collector = Collector(
             log, max_event_bytes=settings.max_event_bytes, phone_region=settings.phone_region
         )
         self._closers = closers
         self._indexer: asyncio.Task[None] | None = None
+        self._decider: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Engine:
@@ -141,6 +159,7 @@ class Engine:
                 "run without --redis/--postgres for the embedded backend"
             )
             raise NotImplementedError(msg)
+        from shopstream.storage.configdir import ConfigDirectory
         from shopstream.storage.sqlite import (
             SQLiteAudiences,
             SQLiteAuditLog,
@@ -161,16 +180,13 @@ class Engine:
         outbox = SQLiteOutbox(data / "outbox.db", fsync=settings.fsync)
         audiences = SQLiteAudiences(data / "outbox.db", fsync=settings.fsync)
         outcomes = SQLiteOutcomeLog(data / "outcomes.db")
-        config_dir = settings.config_dir
-        experiments = ExperimentBook(config_dir / "experiments.yaml" if config_dir else None)
-        deliver_config = (
-            load_deliver_config(settings.config_dir / "channels.yaml")
-            if settings.config_dir is not None else None
-        )  # fmt: skip
+        experiments = ExperimentBook(settings.config_dir / "experiments.yaml")
+        deliver_config = load_deliver_config(settings.config_dir / "channels.yaml")
         return cls(
             settings, log, states, index, audit=audit,
             exposures=exposures, outbox=outbox, audiences=audiences,
             deliver_config=deliver_config, outcomes=outcomes, experiments=experiments,
+            config_files=ConfigDirectory(settings.config_dir),
             closers=(states.close, index.close, audit.close, exposures.close, outbox.close,
                      audiences.close, outcomes.close),
         )  # fmt: skip
@@ -184,6 +200,9 @@ class Engine:
         logger.info("live state at offset %d (%d events replayed)", self.live.offset, caught_up)
         self.consumer.start()
         self._indexer = asyncio.create_task(self._index_forever(), name="identity-index")
+        if self.decide_runtime is not None:
+            await self.decide_runtime.sync()
+            self._decider = asyncio.create_task(self.decide_runtime.run(), name="decide-runtime")
         if self.settings.deliver:
             self._start_delivery()
 
@@ -205,10 +224,11 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._delivering
             await self._delivery_client.aclose()
-        if self._indexer is not None:
-            self._indexer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._indexer
+        for task in (self._decider, self._indexer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.consumer.stop(save=True)
         await self.log.close()
         for close in self._closers:
@@ -269,6 +289,12 @@ class Engine:
         return search_by_name(self.profiles, name, limit)
 
     def _observe(self, offset: Offset, message: Message, customer_id: CustomerId | None) -> None:
+        try:
+            self.decide_state.observe(offset, message, customer_id)
+        except Exception:  # a bug in a trigger must not stop the live state
+            logger.exception("decide failed on the event at offset %d", offset)
+        if message.source == ADMIN_SOURCE:
+            return
         at = message.received_at or self.live.clock
         try:
             self.activity.record(message, customer_id, at=at)
@@ -365,6 +391,40 @@ class Engine:
                 "blend@1", at,
             ))  # fmt: skip
         return decision_id, items
+
+    # -- Decide: next best action -----------------------------------------------------------
+
+    def decide(
+        self,
+        customer_id: CustomerId,
+        *,
+        placement: str,
+        channel: str = "web",
+        limit: int | None = None,
+        now: datetime | None = None,
+    ) -> Answer:
+        """Every eligible action for the customer, ranked, each with reason and propensity;
+        recorded as an exposure under the answer's decision id."""
+        at = now or utcnow()
+        answer = decide_for(
+            self.decide_state, customer_id, placement=placement, channel=channel, now=at,
+            limit=limit,
+        )  # fmt: skip
+        if answer.actions:
+            self._decided(answer.decision, customer_id, placement, channel, at)
+        return answer
+
+    def _decided(
+        self, decision: Decision, customer_id: CustomerId, placement: str, channel: str,
+        at: datetime,
+    ) -> None:  # fmt: skip
+        if self.exposures is not None:
+            self.exposures.record(Exposure(
+                decision.decision_id, customer_id, placement, channel,
+                tuple(ProductId(a.arm) for a in decision.actions),
+                tuple(a.reason for a in decision.actions), decision.policy, at,
+                tuple(a.propensity for a in decision.actions),
+            ))  # fmt: skip
 
     # -- operator changes: logged, so a replay reproduces them ------------------------------------
 

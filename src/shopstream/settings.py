@@ -45,13 +45,21 @@ class Settings(BaseSettings):
     # write key and a server key in its pages: never turn it on where strangers can reach it.
     demo: bool = False
     associates_file: Path | None = None
+    # Decide's YAML (triggers.yaml, offers.yaml, segments.yaml); default: <data_dir>/decide.
+    decide_config_dir: Path | None = None
+    # How often decide checks its files for changes and whether a timer needs a clock tick.
+    decide_tick_seconds: float = Field(default=1.0, gt=0)
     session_secret: SecretStr | None = None
-    # Deliver: YAML files (``channels.yaml``, ``experiments.yaml``) live in ``config_dir``; the
-    # deliverer runs inside ``serve`` unless ``deliver`` is false. A claimed activation whose
-    # deliverer died is sent again after ``deliver_lease_seconds``.
-    config_dir: Path | None = None
+    # Deliver: ``channels.yaml`` and ``experiments.yaml`` live in ``config_dir`` beside decide's
+    # files; the deliverer runs inside ``serve`` unless ``deliver`` is false. A claimed
+    # activation whose deliverer died is sent again after ``deliver_lease_seconds``.
     deliver: bool = True
     deliver_lease_seconds: float = Field(30.0, gt=0)
+
+    @property
+    def config_dir(self) -> Path:
+        """Where the YAML files live: decide's, ``channels.yaml`` and ``experiments.yaml``."""
+        return self.decide_config_dir or self.data_dir / "decide"
 
     @field_validator("write_keys", "server_keys", "admin_keys", mode="before")
     @classmethod

@@ -60,7 +60,7 @@ def test_sigkill_mid_batch_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         write_config(config, sink.url)
         server = ServerProcess(
             data,
-            extra_env={"SHOPSTREAM_CONFIG_DIR": str(config),
+            extra_env={"SHOPSTREAM_DECIDE_CONFIG_DIR": str(config),
                        "SHOPSTREAM_DELIVER_LEASE_SECONDS": "1", "SHOPSTREAM_FSYNC": "normal"},
         )  # fmt: skip
         outbox = SQLiteOutbox(data / "outbox.db", fsync="normal")

@@ -45,7 +45,7 @@ def test_activations_reach_email_associates_and_ad_audiences(tmp_path: Path) -> 
     config.mkdir()
     with WebhookSink(SECRET) as sink:
         (config / "channels.yaml").write_text(CHANNELS.format(url=sink.url))
-        env = {"SHOPSTREAM_CONFIG_DIR": str(config), "JOURNEY_EMAIL_SECRET": SECRET}
+        env = {"SHOPSTREAM_DECIDE_CONFIG_DIR": str(config), "JOURNEY_EMAIL_SECRET": SECRET}
         with ServerProcess(tmp_path / "data", extra_env=env) as server:
             _journey(server, sink, tmp_path / "data" / "outbox.db")
 

@@ -98,7 +98,7 @@ async def experiment_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncCl
     config.mkdir()
     (config / "experiments.yaml").write_text(EXPERIMENTS)
     settings = Settings(data_dir=tmp_path / "data", write_keys=["test:wk"], server_keys=["sk"],
-                        admin_keys=["ak"], config_dir=config, deliver=False)  # fmt: skip
+                        admin_keys=["ak"], decide_config_dir=config, deliver=False)  # fmt: skip
     engine = Engine.from_settings(settings)
     app = create_app(engine, KeyRing.from_settings(settings)[0])
     async with (

@@ -16,6 +16,7 @@ from shopstream.api import (
     catalog,
     collect,
     dashboard,
+    decide,
     deliveries,
     errors,
     experiments,
@@ -61,6 +62,7 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(identity.router)
     app.include_router(recommendations.router)
+    app.include_router(decide.router)
     app.include_router(associate.router)
     app.include_router(audit.router)
     app.include_router(outbox.router)

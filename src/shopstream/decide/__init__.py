@@ -8,15 +8,22 @@ propensity), the logged :class:`Decision`, and the errors. With numpy
 :mod:`shopstream.decide.features` (``FeatureSpec``), and the simulated offer world of
 :mod:`shopstream.decide.simulation` (``OfferWorld``, ``play``) that tests and off-policy
 evaluation use.
+
+Triggers and next-best actions: the YAML configuration (:mod:`shopstream.decide.config`),
+the expression language of segments and conditions (:mod:`~shopstream.decide.expressions`),
+eligibility, the stream processor :class:`~shopstream.decide.live.LiveDecide` and the
+request path :func:`~shopstream.decide.service.decide`.
 """
 
 from __future__ import annotations
 
-from shopstream.decide.activation import Activation, ActivationSink
+from shopstream.decide.activation import Activation, ActivationSink, MemoryActivationSink
 from shopstream.decide.decision import Decision, DecisionId
 from shopstream.decide.errors import (
     DecideError,
+    InvalidConfig,
     InvalidContext,
+    InvalidExpression,
     InvalidFeatures,
     InvalidParams,
     InvalidSnapshot,
@@ -33,10 +40,13 @@ __all__ = (
     "DecideError",
     "Decision",
     "DecisionId",
+    "InvalidConfig",
     "InvalidContext",
+    "InvalidExpression",
     "InvalidFeatures",
     "InvalidParams",
     "InvalidSnapshot",
+    "MemoryActivationSink",
     "MissingExtra",
     "Policy",
     "Ranking",

@@ -1,6 +1,6 @@
 """``channels.yaml``: where each channel delivers, how fast, and how failures are retried.
 
-The file lives in the config directory (``SHOPSTREAM_CONFIG_DIR``)::
+The file lives in the config directory (``SHOPSTREAM_DECIDE_CONFIG_DIR``)::
 
     retry:                     # exponential backoff with jitter (see deliver.backoff)
       max_attempts: 8          # then the entry is a dead letter

@@ -1,6 +1,6 @@
 """``experiments.yaml``: A/B/n tests and holdouts, as marketers write them.
 
-The file lives in the config directory (``SHOPSTREAM_CONFIG_DIR``)::
+The file lives in the config directory (``SHOPSTREAM_DECIDE_CONFIG_DIR``)::
 
     experiments:
       - id: cart-abandon-offer
