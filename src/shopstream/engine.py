@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import httpx
+
 from shopstream.catalog import Catalog, Product, Store, product_to_dict, store_to_dict
 from shopstream.core import CustomerId, Offset, ProductId, StoreId, utcnow
 from shopstream.decide import Decision
@@ -128,7 +130,7 @@ class Engine:
         self.experiments = experiments if experiments is not None else ExperimentBook(None)
         self.deliverer: Deliverer | None = None
         self._delivering: asyncio.Task[None] | None = None
-        self._delivery_client: Any = None
+        self._delivery_client: httpx.AsyncClient | None = None
         # Triggers, segments, caps and the bandit: told of each event by ``live`` (through
         # ``_observe``), saved with the rest of the state.
         self.decide_state = LiveDecide(self.live, self.outbox, decided=self._decided)
@@ -223,7 +225,8 @@ class Engine:
             self._delivering.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._delivering
-            await self._delivery_client.aclose()
+            if self._delivery_client is not None:
+                await self._delivery_client.aclose()
         for task in (self._decider, self._indexer):
             if task is not None:
                 task.cancel()

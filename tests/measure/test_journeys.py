@@ -35,7 +35,10 @@ def test_served_answers_messages_and_clicks_join_under_the_id_of_now() -> None:
                           T + timedelta(minutes=5), trigger_id="cart", offer_id="10off")  # fmt: skip
     opened = MeasuredEvent(Offset(2), CustomerId("c1"), "Email Opened", "email", T)
     events = [click, opened, order(4, "anon-1", "o1", 30.0, 10), order(5, "c1", "o1", 30.0, 11)]
-    [journey] = join([*served_touches([exposure]), message], events, {"anon-1": "c1"}.get)
+    triggered = Exposure("d2", CustomerId("c1"), "trigger:cart", "email", (), ("fired",),
+                         "linucb@1", T)  # fmt: skip
+    served = served_touches([exposure, triggered])  # the triggered one counts when sent
+    [journey] = join([*served, message], events, {"anon-1": "c1"}.get)
     assert journey.customer_id == "c1"
     assert [(t.channel, t.placement, t.offer_id, t.trigger_id) for t in journey.touches] == [
         ("web", "product", "", ""), ("email", "email", "10off", "cart"),

@@ -29,10 +29,15 @@ class CustomerTouch:
     touch: Touch
 
 
+TRIGGERED = "trigger:"
+"""Placement prefix of the exposures decide logs for triggered activations: those touches
+count when the deliverer sends them (a held-out or undeliverable one touched nobody)."""
+
+
 def served_touches(exposures: Iterable[Exposure]) -> list[CustomerTouch]:
-    """A touch per answer served: its channel and placement (offer ``""``: no offer)."""
+    """A touch per answer served on request: its channel and placement (offer ``""``)."""
     return [CustomerTouch(e.customer_id, Touch(e.channel, e.placement, "", e.at))
-            for e in exposures]  # fmt: skip
+            for e in exposures if not e.placement.startswith(TRIGGERED)]  # fmt: skip
 
 
 def click_touches(events: Iterable[MeasuredEvent]) -> list[CustomerTouch]:
