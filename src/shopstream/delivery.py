@@ -34,6 +34,7 @@ from shopstream.deliver import (
     UnknownAudience,
     WebhookChannel,
     export_csv,
+    payload_value,
 )
 
 if TYPE_CHECKING:
@@ -62,8 +63,14 @@ class LiveRecipients:
         return Recipient(customer_id, dict(profile.traits or {}), consent)
 
     def _items(self, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The payload's ``items`` (ids or dicts), else the product its trigger was about,
+        each with its catalogue fields."""
+        listed = payload_value(payload, "items")
+        if not isinstance(listed, list | tuple):
+            product = payload_value(payload, "product_id")
+            listed = [product] if product else []
         items = []
-        for raw in payload.get("items") or ():
+        for raw in listed:
             given = dict(raw) if isinstance(raw, Mapping) else {"id": str(raw)}
             product_id = given.get("id") or given.get("productId") or given.get("product_id")
             product = (

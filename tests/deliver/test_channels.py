@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -10,9 +11,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from shopstream.core import CustomerId
+from shopstream.core import CustomerId, StoreId
 from shopstream.decide import Activation
 from shopstream.deliver import (
+    AlertBoard,
+    AssociateChannel,
     AudienceChannel,
     MemoryAudiences,
     MessageChannel,
@@ -150,3 +153,32 @@ async def test_audience_changes_are_recorded_and_posted_with_hashed_contacts(
     assert first["emailSha256"] == hashlib.sha256(b"ada@example.com").hexdigest()
     assert first["phoneSha256"] == hashlib.sha256(b"+14155550132").hexdigest()
     assert "Ada" not in str(first)
+
+
+async def test_decide_shaped_payloads_reach_templates_and_the_alert_board(
+    sink: WebhookSink,
+) -> None:
+    payload = {"trigger": {"id": "aisle", "type": "proximity", "store_id": "s12",
+                           "zone_id": "shoes"},
+               "offer": {"id": "aisle-15", "content": {"title": "15% off in Shoes"},
+                         "discount": {"percent": 15}}}  # fmt: skip
+    decided = Activation("k9", CustomerId("c1"), "email", "offer", "aisle", "aisle-15", "d9",
+                         payload, T0)  # fmt: skip
+    by_offer = {
+        "aisle-15": MessageTemplate.compile({
+            "subject": "{{ content.title }}",
+            "body": "{{ payload.offer.discount.percent }}% for {{ traits.first_name }}"}),
+        "default": MessageTemplate.compile({"subject": "wrong", "body": "wrong"}),
+    }  # fmt: skip
+    async with httpx.AsyncClient() as client:
+        email = MessageChannel("email", sink.url, SECRET, by_offer, client)
+        assert (await email.send(decided, ADA)).outcome is Outcome.SENT
+    body = sink.arrivals[0].body
+    assert (body["subject"], body["body"]) == ("15% off in Shoes", "15% for Ada")
+    board = AlertBoard()
+    alert = dataclasses.replace(decided, channel="associate")
+    assert (await AssociateChannel(board).send(alert, ADA)).outcome is Outcome.DELIVERED
+    [posted] = board.alerts(StoreId("s12"))
+    assert (posted.name, posted.offer_id) == ("Ada", "aisle-15")
+    missing = dataclasses.replace(alert, key="k10", payload={"offer": {"id": "x"}})
+    assert (await AssociateChannel(board).send(missing, ADA)).outcome is Outcome.REJECT

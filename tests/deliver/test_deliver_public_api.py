@@ -12,5 +12,5 @@ def test_public_names_are_exported_and_none_is_private() -> None:
         assert getattr(shopstream.deliver, name) is not None
     public = {n for n in dir(shopstream.deliver) if not n.startswith("_")}
     modules = {"associate", "audience", "backoff", "channel", "config", "deliverer", "errors",
-               "messaging", "outbox", "posting", "ratelimit", "signing", "templates", "webhook"}  # fmt: skip
+               "messaging", "outbox", "payload", "posting", "ratelimit", "signing", "templates", "webhook"}  # fmt: skip
     assert public - modules - {"annotations"} == set(names)

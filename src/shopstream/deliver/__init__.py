@@ -58,6 +58,7 @@ from shopstream.deliver.outbox import (
     OutboxEntry,
     OutcomeStatus,
 )
+from shopstream.deliver.payload import offer_content, payload_value
 from shopstream.deliver.ratelimit import TokenBucket
 from shopstream.deliver.signing import signature, signed_headers, verify
 from shopstream.deliver.templates import MessageTemplate
@@ -101,7 +102,9 @@ __all__ = (
     "activation_body",
     "export_csv",
     "load_deliver_config",
+    "offer_content",
     "parse_deliver_config",
+    "payload_value",
     "signature",
     "signed_headers",
     "verify",

@@ -20,6 +20,7 @@ from typing import Any
 from shopstream.core import CustomerId, StoreId
 from shopstream.decide import Activation
 from shopstream.deliver.channel import Receipt, Recipient
+from shopstream.deliver.payload import payload_value
 
 _NAME_TRAITS = ("name", "first_name", "firstName")
 
@@ -63,7 +64,7 @@ class AlertBoard:
 
     def post(self, activation: Activation, name: str | None) -> Alert:
         """Put an alert on its store's board; a key already posted is not posted twice."""
-        store_id = StoreId(str(activation.payload.get("store_id")))
+        store_id = StoreId(str(payload_value(activation.payload, "store_id")))
         with self._lock:
             board = self._boards.setdefault(store_id, deque(maxlen=self._keep))
             for alert in board:
@@ -107,13 +108,14 @@ def _offer(queue: asyncio.Queue[Alert], alert: Alert) -> None:
 
 @dataclass(frozen=True, slots=True)
 class AssociateChannel:
-    """Posts ``associate`` activations (``payload["store_id"]`` names the store) to the board."""
+    """Posts ``associate`` activations to the board of the store their payload names
+    (``store_id``: decide's triggers put it under ``trigger``)."""
 
     board: AlertBoard
 
     async def send(self, activation: Activation, recipient: Recipient) -> Receipt:
-        if not activation.payload.get("store_id"):
-            return Receipt.reject("an associate alert needs payload.store_id")
+        if not payload_value(activation.payload, "store_id"):
+            return Receipt.reject("an associate alert needs a store_id in its payload")
         name = next(
             (str(recipient.traits[t]) for t in _NAME_TRAITS if recipient.traits.get(t)), None
         )

@@ -1,7 +1,8 @@
 """Ad audiences: who is in each audience, a signed webhook on every change, CSV exports.
 
-An ``audience`` activation says ``payload = {"audience": "lapsed-vip", "member": true}``
-(``false`` takes the customer out). :class:`AudienceChannel` records the membership in an
+An ``audience`` activation names ``audience`` and ``member`` (``false`` takes the customer
+out; default ``true``) in its payload or its offer's content (``content: {audience:
+lapsed-vip}`` in decide's ``offers.yaml``). :class:`AudienceChannel` records the membership in an
 :class:`AudienceStore` and, when a webhook is configured, POSTs the change signed (see
 :mod:`shopstream.deliver.signing`) with the customer's hashed email and phone::
 
@@ -39,6 +40,7 @@ import httpx
 from shopstream.core import CustomerId, sha256_hex
 from shopstream.decide import Activation
 from shopstream.deliver.channel import Receipt, Recipient
+from shopstream.deliver.payload import payload_value
 from shopstream.deliver.posting import post_signed
 from shopstream.events import normalize_email, normalize_phone
 
@@ -95,8 +97,9 @@ class AudienceChannel:
     phone_region: str = "US"
 
     async def send(self, activation: Activation, recipient: Recipient) -> Receipt:
-        audience = activation.payload.get("audience")
-        member = activation.payload.get("member", True)
+        audience = payload_value(activation.payload, "audience")
+        found = payload_value(activation.payload, "member")
+        member = True if found is None else found
         if not isinstance(audience, str) or not audience or not isinstance(member, bool):
             return Receipt.reject("an audience activation needs payload.audience and .member")
         changed = self.store.change(audience, activation.customer_id, member, activation.at)

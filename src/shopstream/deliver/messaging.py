@@ -25,6 +25,7 @@ import httpx
 from shopstream.decide import Activation
 from shopstream.deliver.channel import Receipt, Recipient
 from shopstream.deliver.errors import TemplateFailed
+from shopstream.deliver.payload import payload_value
 from shopstream.deliver.posting import post_signed
 from shopstream.deliver.templates import MessageTemplate
 
@@ -37,8 +38,9 @@ DEFAULT_TEMPLATE = "default"
 class MessageChannel:
     """One of ``email``, ``sms`` or ``push`` through a provider webhook at ``url``.
 
-    ``templates`` are keyed by trigger id, with ``default`` for the rest; an activation may
-    also name one in ``payload["template"]``.
+    ``templates`` are keyed by offer id or trigger id (the offer's first), with ``default``
+    for the rest; an activation may also name one (``template`` in its payload or offer
+    content).
     """
 
     name: str
@@ -48,8 +50,8 @@ class MessageChannel:
     client: httpx.AsyncClient
 
     def template_for(self, activation: Activation) -> MessageTemplate | None:
-        named = activation.payload.get("template")
-        for candidate in (named, activation.trigger_id, DEFAULT_TEMPLATE):
+        named = payload_value(activation.payload, "template")
+        for candidate in (named, activation.offer_id, activation.trigger_id, DEFAULT_TEMPLATE):
             if isinstance(candidate, str) and candidate in self.templates:
                 return self.templates[candidate]
         return None

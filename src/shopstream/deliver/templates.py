@@ -2,7 +2,9 @@
 
 A template sees ``traits`` (the profile's traits: ``traits.first_name``, ...),
 ``customer_id``, ``items`` (the recommended products: ``item.name``, ``item.price``,
-``item.url``, ...), ``payload`` (what the trigger wrote), ``trigger_id`` and ``offer_id``.
+``item.url``, ...), ``content`` (the offer's content: ``content.title``, ...), ``payload``
+(all the trigger wrote: ``payload.offer.discount.percent``, ...), ``trigger_id`` and
+``offer_id``.
 The sandbox refuses attribute tricks (``__class__`` and the like), so a template written
 by a marketer cannot reach into the process. A missing value renders as empty; write
 ``{{ traits.first_name | default("there") }}`` for a fallback.
@@ -20,6 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from shopstream.decide import Activation
 from shopstream.deliver.channel import Recipient
 from shopstream.deliver.errors import InvalidChannelConfig, TemplateFailed
+from shopstream.deliver.payload import offer_content
 
 _ENV = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
 
@@ -68,6 +71,7 @@ class MessageTemplate:
         """The message's parts for ``recipient``; raises ``TemplateFailed``."""
         return self.render_parts(recipient, {
             "payload": dict(activation.payload),
+            "content": dict(offer_content(activation.payload)),
             "trigger_id": activation.trigger_id,
             "offer_id": activation.offer_id,
         })  # fmt: skip
