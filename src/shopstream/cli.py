@@ -203,6 +203,10 @@ def _example_config(directory: Path) -> None:
     for kind, text in examples().items():
         (directory / f"{kind}.yaml").write_text(text, encoding="utf-8")
     typer.echo(f"  example triggers, offers and segments written to {directory}")
+    from shopstream.deliver import example_channels
+
+    if not (directory / "channels.yaml").exists():
+        (directory / "channels.yaml").write_text(example_channels(), encoding="utf-8")
 
 
 @app.command()

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from shopstream.core import InvalidConfigFile
-from shopstream.deliver import InvalidChannelConfig, load_deliver_config, parse_deliver_config
+from shopstream.deliver import (
+    InvalidChannelConfig,
+    example_channels,
+    load_deliver_config,
+    parse_deliver_config,
+)
 
 GOOD = """\
 retry: {max_attempts: 5, base_seconds: 0.5}
@@ -65,3 +70,8 @@ def test_a_broken_template_fails_when_the_file_is_loaded(tmp_path: Path) -> None
         load_deliver_config(path)
     assert raised.value.field == "channels.email.templates.default.body"
     assert load_deliver_config(tmp_path / "absent.yaml").channels.configured() == {}
+
+
+def test_the_example_file_is_valid() -> None:
+    config = parse_deliver_config(example_channels())
+    assert set(config.channels.configured()) == {"associate", "audience"}

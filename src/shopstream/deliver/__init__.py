@@ -38,6 +38,7 @@ from shopstream.deliver.config import (
     Channels,
     DeliverConfig,
     RetryConfig,
+    example_channels,
     load_deliver_config,
     parse_deliver_config,
 )
@@ -100,6 +101,7 @@ __all__ = (
     "UnknownAudience",
     "WebhookChannel",
     "activation_body",
+    "example_channels",
     "export_csv",
     "load_deliver_config",
     "offer_content",

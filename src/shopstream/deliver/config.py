@@ -141,5 +141,10 @@ def load_deliver_config(path: Path) -> DeliverConfig:
     return config
 
 
+def example_channels() -> str:
+    """The example ``channels.yaml`` (``shopstream demo`` writes it into an empty config dir)."""
+    return (Path(__file__).parent / "examples" / "channels.yaml").read_text(encoding="utf-8")
+
+
 def parse_deliver_config(text: str) -> DeliverConfig:
     return parse_model(text, DeliverConfig, name="channels.yaml")
