@@ -58,6 +58,7 @@ from shopstream.deliver.outbox import (
     Outbox,
     OutboxEntry,
     OutcomeStatus,
+    Settlement,
 )
 from shopstream.deliver.payload import offer_content, payload_value
 from shopstream.deliver.ratelimit import TokenBucket
@@ -96,6 +97,7 @@ __all__ = (
     "Recipient",
     "Recipients",
     "RetryConfig",
+    "Settlement",
     "TemplateFailed",
     "TokenBucket",
     "UnknownAudience",

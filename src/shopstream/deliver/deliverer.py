@@ -1,9 +1,11 @@
 """The deliverer: claims due activations from the outbox and sends them, channel by channel.
 
-Each pass, for every configured channel, it claims as many due entries as the channel's
-token bucket allows (so the rate limit holds and no leased entry waits on a slow channel), holds back the activations of customers in an
+For every configured channel, it claims as many due entries as the channel's token bucket
+allows (so the rate limit holds and no leased entry waits on a slow channel), at most
+``max_in_flight`` at a time, and starts sending them without waiting for earlier sends (a
+slow receiver holds up only its own entries), holds back the activations of customers in an
 experiment's holdout (``held_out`` names why: a dead letter that says so),
-sends them concurrently, and records each outcome: ``sent``/``delivered``, a retry after
+and records how each ended, many in one transaction: ``sent``/``delivered``, a retry after
 an exponential backoff with jitter (or the receiver's ``Retry-After`` when longer), or a
 dead letter (a rejection, or the last of ``max_attempts``). It wakes when the outbox gets
 something new, and otherwise every ``poll_seconds`` for retries that came due.
@@ -26,7 +28,7 @@ from shopstream.core import Clock, SystemClock
 from shopstream.decide import Activation
 from shopstream.deliver.backoff import Backoff
 from shopstream.deliver.channel import Channel, Outcome, Receipt, Recipients
-from shopstream.deliver.outbox import Outbox, OutboxEntry, OutcomeStatus
+from shopstream.deliver.outbox import Outbox, OutboxEntry, OutcomeStatus, Settlement
 from shopstream.deliver.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class Deliverer:
         monotonic: Callable[[], float] = time.monotonic,
         seed: int | None = None,
         held_out: Callable[[Activation], str | None] | None = None,
+        max_in_flight: int = 64,
     ) -> None:
         self.outbox = outbox
         self.channels = dict(channels)
@@ -63,6 +66,10 @@ class Deliverer:
         self._monotonic = monotonic
         self._rng = random.Random(seed)
         self._held_out = held_out
+        self.max_in_flight = max_in_flight
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._settled: list[Settlement] = []
+        self._record_now: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         outbox.watch(self.wake)
@@ -73,11 +80,23 @@ class Deliverer:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def deliver_due(self) -> int:
-        """One pass over every channel; return how many entries were attempted."""
-        tasks = []
+        """One pass: claim what is due on every channel, send it, record how each ended.
+        Returns how many entries were attempted."""
+        tasks = await self._start_due()
+        await asyncio.gather(*tasks)
+        await self._record_settled()
+        return len(tasks)
+
+    async def _start_due(self) -> list[asyncio.Task[None]]:
+        """Claim and start sending, within each channel's tokens and ``max_in_flight``."""
+        started: list[asyncio.Task[None]] = []
         for name, channel in self.channels.items():
+            room = self.max_in_flight - len(self._in_flight)
+            if room <= 0:
+                break
+            wanted = min(self.batch, room)
             bucket = self.limits.get(name)
-            allowed = self.batch if bucket is None else bucket.take(self.batch, self._monotonic())
+            allowed = wanted if bucket is None else bucket.take(wanted, self._monotonic())
             if allowed == 0:
                 continue
             entries = await asyncio.to_thread(
@@ -86,9 +105,12 @@ class Deliverer:
             )  # fmt: skip
             if bucket is not None and len(entries) < allowed:
                 bucket.give_back(allowed - len(entries))
-            tasks += [self._deliver(entry, channel) for entry in entries]
-        await asyncio.gather(*tasks)
-        return len(tasks)
+            for entry in entries:
+                task = asyncio.create_task(self._deliver(entry, channel))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+                started.append(task)
+        return started
 
     async def _deliver(self, entry: OutboxEntry, channel: Channel) -> None:
         activation = entry.activation
@@ -102,40 +124,70 @@ class Deliverer:
         except Exception as exc:  # a bug in one adapter must not stop the others
             logger.exception("channel %s failed on %s", activation.channel, activation.key)
             receipt = Receipt.retry(f"{type(exc).__name__} in the {activation.channel} channel")
-        await asyncio.to_thread(self._record, entry, receipt)
+        self._settled.append(self._settlement(entry, receipt))
+        if self._record_now is not None:
+            self._record_now.set()
+        if self._wake is not None and len(self._in_flight) >= self.max_in_flight:
+            self._wake.set()  # room again: claim more
 
-    def _record(self, entry: OutboxEntry, receipt: Receipt) -> None:
-        key, now = entry.activation.key, self.clock.now()
+    def _settlement(self, entry: OutboxEntry, receipt: Receipt) -> Settlement:
+        key = entry.activation.key
         if receipt.outcome in (Outcome.SENT, Outcome.DELIVERED):
-            self.outbox.delivered(key, OutcomeStatus(receipt.outcome), now=now,
-                                  detail=receipt.detail)  # fmt: skip
-        elif receipt.outcome is Outcome.REJECT:
+            return Settlement(key, OutcomeStatus(receipt.outcome), receipt.detail)
+        if receipt.outcome is Outcome.REJECT:
             logger.info("dead letter %s: %s", key, receipt.detail)
-            self.outbox.dead(key, error=receipt.detail, now=now)
-        elif self.backoff.gives_up(entry.attempts):
+            return Settlement(key, OutcomeStatus.DEAD, receipt.detail)
+        if self.backoff.gives_up(entry.attempts):
             detail = f"gave up after {entry.attempts} attempts: {receipt.detail}"
             logger.info("dead letter %s: %s", key, detail)
-            self.outbox.dead(key, error=detail, now=now)
-        else:
-            wait = self.backoff.delay(entry.attempts, self._rng)
-            if receipt.retry_after is not None:
-                wait = max(wait, min(receipt.retry_after, self.backoff.max_seconds))
-            self.outbox.failed(key, error=receipt.detail, retry_at=now + timedelta(seconds=wait),
-                               now=now)  # fmt: skip
+            return Settlement(key, OutcomeStatus.DEAD, detail)
+        wait = self.backoff.delay(entry.attempts, self._rng)
+        if receipt.retry_after is not None:
+            wait = max(wait, min(receipt.retry_after, self.backoff.max_seconds))
+        retry_at = self.clock.now() + timedelta(seconds=wait)
+        return Settlement(key, OutcomeStatus.FAILED, receipt.detail, retry_at)
+
+    async def _record_settled(self) -> None:
+        """Write every outcome settled so far in one transaction (a group commit)."""
+        if not self._settled:
+            return
+        settled, self._settled = self._settled, []
+        await asyncio.to_thread(self.outbox.settle, settled, now=self.clock.now())
 
     async def run(self) -> None:
-        """Deliver until cancelled."""
+        """Deliver until cancelled: sends stay in flight while new entries are claimed, and
+        what they come to is recorded in batches."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self._record_now = asyncio.Event()
+        recorder = asyncio.create_task(
+            self._record_forever(self._record_now), name="deliverer-recorder"
+        )
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    started = await self._start_due()
+                except Exception:
+                    logger.exception("claiming from the outbox failed; trying again")
+                    started = []
+                if started and len(self._in_flight) < self.max_in_flight:
+                    await asyncio.sleep(0)  # more may be due at once: claim again straight away
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        finally:
+            recorder.cancel()
+            for task in list(self._in_flight):
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recorder
+
+    async def _record_forever(self, record_now: asyncio.Event) -> None:
         while True:
-            self._wake.clear()
+            await record_now.wait()
+            record_now.clear()
             try:
-                attempted = await self.deliver_due()
+                await self._record_settled()
             except Exception:
-                logger.exception("a delivery pass failed; trying again")
-                attempted = 0
-            if attempted:
-                await asyncio.sleep(0)  # more may be due at once: pass again straight away
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                logger.exception("recording delivery outcomes failed; the leases will resend")

@@ -74,6 +74,23 @@ class DeliveryOutcome:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """How one attempt ended: ``sent``/``delivered`` (done), ``failed`` (due again at
+    ``retry_at``) or ``dead`` (given up); ``detail`` is the receiver's answer or the error."""
+
+    key: str
+    outcome: OutcomeStatus
+    detail: str = ""
+    retry_at: datetime | None = None
+
+    @property
+    def status(self) -> EntryStatus:
+        if self.outcome is OutcomeStatus.FAILED:
+            return EntryStatus.PENDING
+        return EntryStatus.DEAD if self.outcome is OutcomeStatus.DEAD else EntryStatus.DELIVERED
+
+
 class Outbox(ActivationSink, Protocol):
     """The deliver domain's durable queue of activations (see the module docstring)."""
 
@@ -190,36 +207,33 @@ class MemoryOutbox:
                 claimed.append(leased)
             return sorted(claimed, key=lambda e: e.id)
 
-    def _finish(
-        self, key: str, status: OutcomeStatus, entry_status: EntryStatus, *,
-        now: datetime, detail: str, due_at: datetime | None = None,
-    ) -> None:  # fmt: skip
+    def settle(self, settlements: Sequence[Settlement], *, now: datetime) -> None:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return
-            error = detail if status in (OutcomeStatus.FAILED, OutcomeStatus.DEAD) else None
-            self._entries[key] = replace(
-                entry, status=entry_status, updated_at=now, last_error=error,
-                due_at=due_at or entry.due_at,
-            )  # fmt: skip
-            a = entry.activation
-            self._outcomes.append(DeliveryOutcome(
-                len(self._outcomes) + 1, key, a.customer_id, a.channel, a.kind, a.trigger_id,
-                a.offer_id, a.decision_id, status, now, detail,
-            ))  # fmt: skip
+            for settled in settlements:
+                entry = self._entries.get(settled.key)
+                if entry is None:
+                    continue
+                error = settled.detail if settled.status is not EntryStatus.DELIVERED else None
+                self._entries[settled.key] = replace(
+                    entry, status=settled.status, updated_at=now, last_error=error,
+                    due_at=settled.retry_at or entry.due_at,
+                )  # fmt: skip
+                a = entry.activation
+                self._outcomes.append(DeliveryOutcome(
+                    len(self._outcomes) + 1, settled.key, a.customer_id, a.channel, a.kind,
+                    a.trigger_id, a.offer_id, a.decision_id, settled.outcome, now, settled.detail,
+                ))  # fmt: skip
 
     def delivered(
         self, key: str, status: OutcomeStatus, *, now: datetime, detail: str = ""
     ) -> None:
-        self._finish(key, status, EntryStatus.DELIVERED, now=now, detail=detail)
+        self.settle([Settlement(key, status, detail)], now=now)
 
     def failed(self, key: str, *, error: str, retry_at: datetime, now: datetime) -> None:
-        self._finish(key, OutcomeStatus.FAILED, EntryStatus.PENDING, now=now, detail=error,
-                     due_at=retry_at)  # fmt: skip
+        self.settle([Settlement(key, OutcomeStatus.FAILED, error, retry_at)], now=now)
 
     def dead(self, key: str, *, error: str, now: datetime) -> None:
-        self._finish(key, OutcomeStatus.DEAD, EntryStatus.DEAD, now=now, detail=error)
+        self.settle([Settlement(key, OutcomeStatus.DEAD, error)], now=now)
 
     def next_due(self) -> datetime | None:
         with self._lock:
@@ -260,4 +274,5 @@ __all__ = (
     "Outbox",
     "OutboxEntry",
     "OutcomeStatus",
+    "Settlement",
 )

@@ -22,6 +22,11 @@ import orjson
 from shopstream.deliver import verify
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog (5) resets connections when a deliverer opens a hundred at once.
+    request_queue_size = 1024
+
+
 @dataclass
 class Arrival:
     key: str
@@ -59,6 +64,9 @@ class WebhookSink:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm
+            # and the client's delayed ACK hold the body back some 40 ms.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
@@ -81,7 +89,7 @@ class WebhookSink:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -18,7 +18,13 @@ import orjson
 
 from shopstream.core import CustomerId
 from shopstream.decide import Activation
-from shopstream.deliver import DeliveryOutcome, EntryStatus, OutboxEntry, OutcomeStatus
+from shopstream.deliver import (
+    DeliveryOutcome,
+    EntryStatus,
+    OutboxEntry,
+    OutcomeStatus,
+    Settlement,
+)
 from shopstream.storage.sqlite.log import FsyncPolicy, connect
 
 _SCHEMA = """
@@ -118,26 +124,29 @@ class SQLiteOutbox:
             entries = [_entry(row) for row in rows.fetchall()]
         return sorted(entries, key=lambda e: e.id)
 
-    def _finish(
-        self, key: str, outcome: OutcomeStatus, status: EntryStatus, *, now: datetime,
-        detail: str, due_at: datetime | None = None,
-    ) -> None:  # fmt: skip
-        error = detail if outcome in (OutcomeStatus.FAILED, OutcomeStatus.DEAD) else None
+    def settle(self, settlements: Sequence[Settlement], *, now: datetime) -> None:
+        if not settlements:
+            return
+        at = now.isoformat()
+        updates = [
+            (s.status, at, s.detail if s.status is not EntryStatus.DELIVERED else None,
+             s.retry_at.timestamp() if s.retry_at else None, s.key)
+            for s in settlements
+        ]  # fmt: skip
+        outcomes = [(s.key, s.outcome, at, s.detail) for s in settlements]
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                changed = self._conn.execute(
+                self._conn.executemany(
                     "UPDATE outbox SET status = ?, updated_at = ?, last_error = ?, "
                     "due_at = COALESCE(?, due_at) WHERE key = ?",
-                    (status, now.isoformat(), error,
-                     due_at.timestamp() if due_at else None, key),
-                ).rowcount  # fmt: skip
-                if changed:
-                    self._conn.execute(
-                        "INSERT INTO delivery_outcomes (key, status, at, detail) "
-                        "VALUES (?, ?, ?, ?)",
-                        (key, outcome, now.isoformat(), detail),
-                    )
+                    updates,
+                )
+                self._conn.executemany(
+                    "INSERT INTO delivery_outcomes (key, status, at, detail) "
+                    "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM outbox WHERE key = ?1)",
+                    outcomes,
+                )
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -146,14 +155,13 @@ class SQLiteOutbox:
     def delivered(
         self, key: str, status: OutcomeStatus, *, now: datetime, detail: str = ""
     ) -> None:
-        self._finish(key, status, EntryStatus.DELIVERED, now=now, detail=detail)
+        self.settle([Settlement(key, status, detail)], now=now)
 
     def failed(self, key: str, *, error: str, retry_at: datetime, now: datetime) -> None:
-        self._finish(key, OutcomeStatus.FAILED, EntryStatus.PENDING, now=now, detail=error,
-                     due_at=retry_at)  # fmt: skip
+        self.settle([Settlement(key, OutcomeStatus.FAILED, error, retry_at)], now=now)
 
     def dead(self, key: str, *, error: str, now: datetime) -> None:
-        self._finish(key, OutcomeStatus.DEAD, EntryStatus.DEAD, now=now, detail=error)
+        self.settle([Settlement(key, OutcomeStatus.DEAD, error)], now=now)
 
     def next_due(self) -> datetime | None:
         with self._lock:
