@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -160,3 +162,34 @@ async def test_a_held_out_customer_is_never_sent_to() -> None:
     b = outbox.get("b")
     assert b is not None
     assert (b.status, b.last_error) == (EntryStatus.DEAD, "held out by experiment x")
+
+
+async def test_a_slow_receiver_holds_up_only_its_own_activation() -> None:
+    outbox = MemoryOutbox()
+    release = asyncio.Event()
+
+    class Gated:
+        async def send(self, activation: Activation, recipient: Recipient) -> Receipt:
+            if activation.key == "slow":
+                await release.wait()
+            return Receipt.delivered()
+
+    d = Deliverer(outbox, {"webhook": Gated()}, NoRecipients(), poll_seconds=0.01)
+    running = asyncio.create_task(d.run())
+    try:
+        outbox.put([activation("slow")])
+        outbox.put([activation("fast")])  # written while "slow" is still being sent
+        async with asyncio.timeout(10):
+            while outbox.counts()[EntryStatus.DELIVERED] < 1:
+                await asyncio.sleep(0.01)
+        fast, slow = outbox.get("fast"), outbox.get("slow")
+        assert fast is not None and slow is not None
+        assert (fast.status, slow.status) == (EntryStatus.DELIVERED, EntryStatus.PENDING)
+        release.set()
+        async with asyncio.timeout(10):
+            while outbox.counts()[EntryStatus.DELIVERED] < 2:
+                await asyncio.sleep(0.01)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
