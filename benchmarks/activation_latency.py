@@ -189,6 +189,9 @@ def summarise(run: Run, sink: WebhookSink, args: argparse.Namespace) -> dict[str
         if customer in run.acked and 200 <= arrival.status < 300 and customer not in arrivals:
             arrivals[customer] = arrival.at
     latency = [arrivals[c] - acked for c, acked in run.acked.items() if c in arrivals]
+    first = min(run.acked.values(), default=0.0)
+    slowest = sorted(((arrivals[c] - acked, acked - first) for c, acked in run.acked.items()
+                      if c in arrivals), reverse=True)[:10]  # fmt: skip
     landed = {a.key: a.at for a in sink.arrivals if a.key in run.direct_sent}
     one_way = [landed[k] - sent for k, sent in run.direct_sent.items() if k in landed]
 
@@ -215,6 +218,12 @@ def summarise(run: Run, sink: WebhookSink, args: argparse.Namespace) -> dict[str
         "bad_signatures": sink.bad_signatures,
         "duplicates_accepted": sum(1 for n in sink.accepted.values() if n > 1),
         "late_background_sends": run.late_sends,
+        # When the slowest probes were acknowledged (s after the first): stalls show as
+        # clusters (the server saves its live state every 30 s or 50,000 events).
+        "slowest": [
+            {"acked_s": round(at, 2), "ack_to_webhook_ms": round(lat * 1000, 1)}
+            for lat, at in slowest
+        ],
         "failures": dict(run.failures),
         "server_cpu": args.server_cpu,
         "client_cpu": args.client_cpu,
