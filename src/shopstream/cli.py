@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shopstream.core import ShopstreamError
 from shopstream.settings import Settings
 
 app = typer.Typer(
@@ -65,7 +66,7 @@ def serve(
     keys, generated = KeyRing.from_settings(settings)
     try:
         engine = Engine.from_settings(settings)
-    except NotImplementedError as exc:
+    except (NotImplementedError, ShopstreamError) as exc:  # e.g. a broken channels.yaml
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     _print_keys(keys, generated, settings)

@@ -46,7 +46,6 @@ from shopstream.deliver.deliverer import Deliverer
 from shopstream.deliver.errors import (
     DeliverError,
     InvalidChannelConfig,
-    InvalidOutboxQuery,
     TemplateFailed,
     UnknownAudience,
 )
@@ -84,7 +83,6 @@ __all__ = (
     "EntryStatus",
     "ExportFormat",
     "InvalidChannelConfig",
-    "InvalidOutboxQuery",
     "MemoryAudiences",
     "MemoryOutbox",
     "MessageChannel",

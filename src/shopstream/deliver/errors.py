@@ -10,15 +10,11 @@ class DeliverError(ShopstreamError):
 
 
 class InvalidChannelConfig(DeliverError, ValueError):
-    """The channels file is malformed; ``field`` names ``file:line: path`` of what failed."""
+    """A channel setting is out of range or a template does not compile; ``field`` names it
+    (``channels.email.templates.default.body``). Mistakes of form in ``channels.yaml`` raise
+    :class:`~shopstream.core.InvalidConfigFile` with the file and line."""
 
     code = "deliver.invalid-channel-config"
-
-
-class InvalidOutboxQuery(DeliverError, ValueError):
-    """A read of the outbox asked for something that does not exist (``field`` names it)."""
-
-    code = "deliver.invalid-outbox-query"
 
 
 class UnknownAudience(DeliverError, LookupError):
