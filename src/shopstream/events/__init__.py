@@ -26,6 +26,7 @@ from shopstream.events.normalize import (
 )
 from shopstream.events.parse import parse_message
 from shopstream.events.properties import PROPERTY_MODELS, ProductItem, check_properties
+from shopstream.events.redact import redact
 from shopstream.events.vocabulary import (
     ADMIN_SOURCE,
     ADMIN_USER,
@@ -70,4 +71,5 @@ __all__ = (
     "normalize_email",
     "normalize_phone",
     "parse_message",
+    "redact",
 )

@@ -9,7 +9,7 @@ from datetime import datetime
 import orjson
 
 from shopstream.core import Offset
-from shopstream.events import InvalidEvent, Message, parse_message
+from shopstream.events import InvalidEvent, Message, parse_message, redact
 from shopstream.log.records import DeadLetter, Rejection
 from shopstream.log.store import EventLog
 
@@ -80,7 +80,8 @@ class Collector:
             except InvalidEvent as exc:
                 field = exc.field or "body"
                 rejections.append(Rejection(index, field, exc.message))
-                letters.append(DeadLetter(source, received_at, field, exc.message, encoded))
+                kept = orjson.dumps(redact(raw))  # never a raw card token, even rejected
+                letters.append(DeadLetter(source, received_at, field, exc.message, kept))
         if letters:
             await self._log.dead_letter(letters)
         offsets = await self._log.append(messages) if messages else []
