@@ -5,7 +5,8 @@ Backends (SQLite, Redis Streams) implement :class:`EventLog` in ``shopstream.sto
 
 from __future__ import annotations
 
-from shopstream.log.collector import MAX_EVENT_BYTES, Collector, CollectResult
+from shopstream.events import MAX_EVENT_BYTES
+from shopstream.log.collector import Collector, CollectResult
 from shopstream.log.consumer import ChildSavable, Consumer, GcFreezer, Processor, StateStore
 from shopstream.log.errors import LogError, LogUnavailable
 from shopstream.log.fanout import Fanout

@@ -9,11 +9,9 @@ from datetime import datetime
 import orjson
 
 from shopstream.core import Offset
-from shopstream.events import InvalidEvent, Message, parse_message, redact
+from shopstream.events import MAX_EVENT_BYTES, InvalidEvent, Message, parse_message, redact
 from shopstream.log.records import DeadLetter, Rejection
 from shopstream.log.store import EventLog
-
-MAX_EVENT_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True, slots=True)
