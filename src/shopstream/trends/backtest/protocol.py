@@ -51,8 +51,8 @@ class Protocol:
     validation_share: float = 0.5
     horizon: int = 1
     top_k: int = 20
-    alphas: tuple[float, ...] = (1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-12)
-    ratios: tuple[float, ...] = (1.5, 2.0, 3.0, 5.0, 10.0)
+    alphas: tuple[float, ...] = (0.1, 0.05, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-12)
+    ratios: tuple[float, ...] = (1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
     min_counts: tuple[int, ...] = (3, 5, 10, 20)
 
     def __post_init__(self) -> None:
