@@ -257,7 +257,7 @@ def main() -> None:
     rows = [["over HTTP (µs)", "p50", "p99", "p99.9", "max"]]
     for name in ("bid", "empty_endpoint"):
         s = http[name]
-        rows.append([f"POST /v1/bid" if name == "bid" else "POST /bench/empty",
+        rows.append(["POST /v1/bid" if name == "bid" else "POST /bench/empty",
                      *(f"{s[k]:.0f}" for k in ("p50_us", "p99_us", "p999_us", "max_us"))])  # fmt: skip
     print(table(rows))
     print(f"/v1/bid over the empty endpoint: p50 x{http['p50_ratio']}, p99 x{http['p99_ratio']}")
