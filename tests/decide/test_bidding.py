@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shopstream import Engine, Settings
 from shopstream.core import CustomerId
 from shopstream.decide import (
     Bidder,
@@ -192,3 +194,12 @@ def test_a_category_rule_matches_a_path_it_begins_or_a_level_it_names() -> None:
     assert boost.matches(("home", "fans"))
     assert not boost.matches(("home",))
     assert not boost.matches(("cooling",))
+
+
+def test_rules_come_from_settings_and_bad_ones_stop_the_engine(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "a", bid_rules={"segments": {"vip": 2.0}})
+    engine = Engine.from_settings(settings)
+    assert engine.bid(BidRequest("c1", segments=("vip", "high_value")), now=0.0).multiplier == 2.0
+    with pytest.raises(InvalidBidRules) as error:
+        Engine.from_settings(Settings(data_dir=tmp_path / "b", bid_rules={"floor": -1}))
+    assert error.value.field == "floor"

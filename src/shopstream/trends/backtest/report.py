@@ -20,7 +20,7 @@ from shopstream.trends.backtest.scoring import (
     moving_average_rule,
     tune,
 )
-from shopstream.trends.rules import TrendRules
+from shopstream.trends.rules import TrendKind, TrendRules
 
 
 @dataclass(slots=True)
@@ -161,4 +161,11 @@ def evaluate(
         "checkpoints": len(result.checks),
         **{f"candidates_{k}": len(v) for k, v in result.candidates.items()},
     }
-    return Report(protocol, command, counts, results, time.perf_counter() - started)
+    notes = [
+        "Flags are deduplicated per key and period; flags of keys already in an earlier top "
+        "are not predictions of an entry and are left out. Recall: entries flagged in their "
+        "period or the one before; lead: from the flag to the end of the entry's period.",
+    ]
+    if TrendKind.CATEGORY not in result.candidates:
+        notes.append("This dataset names no categories: products only.")
+    return Report(protocol, command, counts, results, time.perf_counter() - started, notes)
