@@ -99,9 +99,12 @@ def _poisson(rng: random.Random, mean: float) -> int:
 
 def test_the_detector_flags_ramping_products_a_period_ahead_with_few_false_flags() -> None:
     protocol = Protocol(name="synthetic", period_seconds=600, check_seconds=60,
-                        short=Window.FIVE_MINUTES, baseline=Window.HOUR, warmup_periods=3)  # fmt: skip
+                        short=Window.FIVE_MINUTES, baseline=Window.HOUR, warmup_periods=3,
+                        prior_rates=(1 / 24, 2.0))  # fmt: skip
     report = evaluate(market(), protocol)
     ours, plain = report.results["product"]
+    assert ours.trials == 2 * len(protocol.alphas) * len(protocol.min_counts)
+    assert ours.params["prior_rate_per_hour"] in protocol.prior_rates
     assert ours.detector.startswith("emerging") and plain.detector == "moving average"
     test = ours.test
     assert test.entries >= 3  # the risers of the test periods (one every other period)

@@ -40,6 +40,9 @@ class Protocol:
         alphas: the significance levels the detector is tuned over.
         ratios: the moving-average baseline's ratio thresholds (count over average).
         min_counts: both detectors' minimum weighted counts in ``short``.
+        prior_rates: the detector's :attr:`TrendRules.prior_rate_per_hour` values tried (the
+            expected weighted events an hour of a key with no history); the first is the
+            default of the rules.
     """
 
     name: str
@@ -54,6 +57,7 @@ class Protocol:
     alphas: tuple[float, ...] = (0.1, 0.05, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-12)
     ratios: tuple[float, ...] = (1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
     min_counts: tuple[int, ...] = (3, 5, 10, 20)
+    prior_rates: tuple[float, ...] = (1 / 24, 0.5, 2.0, 8.0)
 
     def __post_init__(self) -> None:
         if self.period_seconds % self.check_seconds:
@@ -62,6 +66,9 @@ class Protocol:
         if Window(self.baseline).tier <= Window(self.short).tier:
             msg = f"baseline must be longer than short; got {self.short} and {self.baseline}"
             raise InvalidTrendRules(msg, field="baseline")
+        if not self.prior_rates:
+            msg = "prior_rates needs at least one value"
+            raise InvalidTrendRules(msg, field="prior_rates")
         if not 0 < self.validation_share < 1:
             msg = f"validation_share must be in (0, 1); got {self.validation_share}"
             raise InvalidTrendRules(msg, field="validation_share")

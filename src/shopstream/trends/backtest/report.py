@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ class Report:
                 "short": str(p.short), "baseline": str(p.baseline), "top_k": p.top_k,
                 "warmup_periods": p.warmup_periods, "validation_share": p.validation_share,
                 "horizon_periods": p.horizon, "alphas": list(p.alphas), "ratios": list(p.ratios),
+                "prior_rates_per_hour": list(p.prior_rates),
                 "min_counts": list(p.min_counts),
             },
             "counts": self.counts,
@@ -137,21 +138,34 @@ def evaluate(
 ) -> Report:
     """Replay, tune both detectors on validation, and score them on test."""
     started = time.perf_counter()
-    result = replay(sightings, protocol, rules, progress=progress)
+    base = rules if rules is not None else TrendRules()
+    # The prior rate of a key with no history is a setting of the rules, not a threshold:
+    # each value needs its own replay (the moving average reads the same counts in each).
+    replays = {
+        prior: replay(
+            sightings, protocol, replace(base, prior_rate_per_hour=prior), progress=progress
+        )
+        for prior in protocol.prior_rates
+    }
+    result = replays[protocol.prior_rates[0]]
     validation, test = splits(result)
     results: dict[str, list[Tuned]] = {}
     for kind in result.candidates:
         ours = [
-            ({"alpha": a, "min_count": m}, emerging_rule(a, m))
-            for a, m in product(protocol.alphas, protocol.min_counts)
+            (
+                {"prior_rate_per_hour": p, "alpha": a, "min_count": m},
+                replays[p],
+                emerging_rule(a, m),
+            )
+            for p, a, m in product(protocol.prior_rates, protocol.alphas, protocol.min_counts)
         ]
         plain = [
-            ({"ratio": r, "min_count": m}, moving_average_rule(r, m))
+            ({"ratio": r, "min_count": m}, result, moving_average_rule(r, m))
             for r, m in product(protocol.ratios, protocol.min_counts)
         ]
         results[str(kind)] = [
-            tune(result, kind, "emerging (ours)", ours, validation, test),
-            tune(result, kind, "moving average", plain, validation, test),
+            tune(kind, "emerging (ours)", ours, validation, test),
+            tune(kind, "moving average", plain, validation, test),
         ]
     counts = {
         "sightings": result.sightings,

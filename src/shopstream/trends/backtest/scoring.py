@@ -126,25 +126,25 @@ class Tuned:
 
 
 def tune(
-    replay: Replay,
     kind: TrendKind,
     detector: str,
-    grid: Iterable[tuple[dict[str, float], Rule]],
+    grid: Iterable[tuple[dict[str, float], Replay, Rule]],
     validation: range,
     test: range,
 ) -> Tuned:
-    """The thresholds with the best F1 on ``validation`` (ties: fewer flags), scored on
-    ``test`` as they are: the test periods are never looked at to choose."""
-    best: tuple[tuple[float, int], dict[str, float], Rule, Score] | None = None
+    """The thresholds (and the replay they apply to, when a setting of :class:`TrendRules`
+    is tuned too) with the best F1 on ``validation`` (ties: fewer flags), scored on ``test``
+    as they are: the test periods are never looked at to choose."""
+    best: tuple[tuple[float, int], dict[str, float], Replay, Rule, Score] | None = None
     trials = 0
-    for params, rule in grid:
+    for params, replay, rule in grid:
         trials += 1
         score = judge(replay, kind, rule, validation)
         rank = (score.f1, -score.flags)
         if best is None or rank > best[0]:
-            best = (rank, params, rule, score)
+            best = (rank, params, replay, rule, score)
     if best is None:
         msg = "an empty grid"
         raise ValueError(msg)
-    _, params, rule, score = best
+    _, params, replay, rule, score = best
     return Tuned(detector, params, score, judge(replay, kind, rule, test), trials)
