@@ -130,6 +130,10 @@ async def test_bad_trend_queries_are_4xx_naming_the_field(
         ({"campaign": "c", "customer": {"type": "shoeSize", "id": "9"}}, "customer.type"),
         ({"campaign": "c", "customer": {"type": "userId"}}, "body.customer.id"),
         ({"campaign": "c", "bid": 2}, "body.bid"),
+        ({"campaign": "c", "segment": "x" * 257}, "segment"),
+        ({"campaign": "c", "segment": ""}, "segment"),
+        ({"campaign": "c", "segment": ["vip"] * 33}, "segment"),
+        ({"campaign": "c", "segment": ["vip", ""]}, "segment[1]"),
     ],
 )
 async def test_bad_bids_are_4xx_naming_the_field(

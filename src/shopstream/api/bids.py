@@ -16,6 +16,7 @@ from shopstream.engine import Engine
 router = APIRouter(prefix="/v1", tags=["decide"])
 
 _Name = Field(min_length=1, max_length=256)
+_MAX_SEGMENTS = 32
 
 
 class _Wire(BaseModel):
@@ -31,7 +32,7 @@ class BidIn(_Wire):
     campaign: str = _Name
     category: str | None = Field(default=None, min_length=1, max_length=512)
     region: str | None = Field(default=None, min_length=1, max_length=256)
-    segment: str | list[str] | None = Field(default=None, max_length=32)
+    segment: str | list[str] | None = None
     customer: CustomerRef | None = None
 
 
@@ -53,10 +54,14 @@ async def bid(request: Request, body: BidIn) -> JSON:
                 400, "bid.customer", f"customer.id: {exc}", field="customer.id"
             ) from None
     named = [body.segment] if isinstance(body.segment, str) else body.segment or []
-    if any(len(name) > 256 for name in named):
-        raise ProblemError(
-            400, "bid.segment", "segment names are at most 256 characters", field="segment"
-        )
+    if len(named) > _MAX_SEGMENTS:
+        msg = f"segment names at most {_MAX_SEGMENTS} segments; got {len(named)}"
+        raise ProblemError(400, "bid.segment", msg, field="segment")
+    for i, name in enumerate(named):
+        if not 1 <= len(name) <= 256:
+            where = "segment" if isinstance(body.segment, str) else f"segment[{i}]"
+            msg = f"{where} must be 1 to 256 characters; got {len(name)}"
+            raise ProblemError(400, "bid.segment", msg, field=where)
     answer = engine.bid(BidRequest(
         campaign=body.campaign, category=body.category, region=body.region,
         segments=segments_in(named), customer_id=customer_id,
