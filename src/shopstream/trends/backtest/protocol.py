@@ -57,7 +57,7 @@ class Protocol:
     alphas: tuple[float, ...] = (0.1, 0.05, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-12)
     ratios: tuple[float, ...] = (1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
     min_counts: tuple[int, ...] = (3, 5, 10, 20)
-    prior_rates: tuple[float, ...] = (1 / 24, 0.5, 2.0, 8.0)
+    prior_rates: tuple[float, ...] = (1 / 24, 0.5, 2.0, 8.0, 32.0)
 
     def __post_init__(self) -> None:
         if self.period_seconds % self.check_seconds:
