@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import Any
 
 from shopstream.catalog import Catalog, Product, Store, product_to_dict, store_to_dict
 from shopstream.core import CustomerId, Offset, ProductId, StoreId, utcnow
+from shopstream.decide import Bid, Bidder, BidRequest, BidRules
 from shopstream.events import (
     ADMIN_SOURCE,
     ADMIN_USER,
@@ -88,6 +90,8 @@ class Engine:
         self.live = LiveState(index.history, observer=self._observe)
         self.recommender = LiveRecommender()
         self.recommend_rules = RecommendRules()
+        # Segment membership is read through ``self.bidder.segments`` (a SegmentMembership).
+        self.bidder = Bidder(BidRules.from_mapping(settings.bid_rules), lambda: self.trends)
         self.exposures = exposures
         self.consumer = Consumer(
             log, Fanout("state", [self.live, self.recommender, self.live_trends]), states
@@ -300,6 +304,10 @@ class Engine:
                 "blend@1", at,
             ))  # fmt: skip
         return decision_id, items
+
+    def bid(self, request: BidRequest, *, now: float | None = None) -> Bid:
+        """An ad bid multiplier and its reasons (``now``: epoch seconds, default the clock)."""
+        return self.bidder.bid(request, now=time.time() if now is None else now)
 
     # -- operator changes: logged, so a replay reproduces them ------------------------------------
 

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     demo: bool = False
     associates_file: Path | None = None
     session_secret: SecretStr | None = None
+    # Ad bid multipliers (``shopstream.decide.BidRules.from_mapping`` validates them when the
+    # engine is built); empty keeps the defaults.
+    bid_rules: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("write_keys", "server_keys", "admin_keys", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from shopstream.api import (
     admin,
     associate,
     audit,
+    bids,
     catalog,
     collect,
     dashboard,
@@ -21,6 +22,7 @@ from shopstream.api import (
     identity,
     profiles,
     recommendations,
+    trends,
 )
 from shopstream.api.associates import Associates
 from shopstream.api.auth import KeyRing
@@ -57,6 +59,8 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(identity.router)
     app.include_router(recommendations.router)
+    app.include_router(trends.router)
+    app.include_router(bids.router)
     app.include_router(associate.router)
     app.include_router(audit.router)
     app.include_router(dashboard.router)

@@ -7,21 +7,26 @@ propensity), the logged :class:`Decision`, and the errors. With numpy
 (``LinUCB``, ``LinearThompson``, ``EpsilonGreedy``, ``FixedRule``), the context vectors of
 :mod:`shopstream.decide.features` (``FeatureSpec``), and the simulated offer world of
 :mod:`shopstream.decide.simulation` (``OfferWorld``, ``play``) that tests and off-policy
-evaluation use.
+evaluation use. Ad bids: :class:`Bidder` (``bid``) by :class:`BidRules`, reading segment
+membership through the :class:`SegmentMembership` port.
 """
 
 from __future__ import annotations
 
 from shopstream.decide.activation import Activation, ActivationSink
+from shopstream.decide.bid_rules import BidRules, SignalBoost, TrendBoost
+from shopstream.decide.bidding import Bid, Bidder, BidReason, BidRequest, segments_in
 from shopstream.decide.decision import Decision, DecisionId
 from shopstream.decide.errors import (
     DecideError,
+    InvalidBidRules,
     InvalidContext,
     InvalidFeatures,
     InvalidParams,
     InvalidSnapshot,
     MissingExtra,
 )
+from shopstream.decide.membership import SegmentMembership, StaticSegments
 from shopstream.decide.policy import Policy, Snapshot
 from shopstream.decide.ranking import Action, ArmId, Ranking
 
@@ -30,9 +35,15 @@ __all__ = (
     "Activation",
     "ActivationSink",
     "ArmId",
+    "Bid",
+    "BidReason",
+    "BidRequest",
+    "BidRules",
+    "Bidder",
     "DecideError",
     "Decision",
     "DecisionId",
+    "InvalidBidRules",
     "InvalidContext",
     "InvalidFeatures",
     "InvalidParams",
@@ -40,5 +51,10 @@ __all__ = (
     "MissingExtra",
     "Policy",
     "Ranking",
+    "SegmentMembership",
+    "SignalBoost",
     "Snapshot",
+    "StaticSegments",
+    "TrendBoost",
+    "segments_in",
 )

@@ -39,3 +39,10 @@ class MissingExtra(DecideError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
     code = "decide.missing-extra"
+
+
+class InvalidBidRules(DecideError, ValueError):
+    """A rule of ad bidding (:class:`~shopstream.decide.BidRules`) is out of range or of the
+    wrong type; ``field`` names it (``signals[0].multiplier``)."""
+
+    code = "decide.invalid-bid-rules"
