@@ -145,7 +145,8 @@ def online_retail_events(
     Description, ``price`` = UnitPrice, ``quantity``) with ``total`` their sum in GBP; its
     time is ``InvoiceDate`` read as UK local time (``Europe/London``) and sent in UTC. The
     few invoices of hundreds of lines would exceed the 32 KB an event may have: those are
-X
+    sent without the lines' names (a till would send codes only). A handful of more than 650
+    lines exceed it even so, and are refused on replay as a real one would be.
     """
     if path.is_dir():
         days = path / ONLINE_RETAIL_DIR.name if (path / ONLINE_RETAIL_DIR.name).is_dir() else path
