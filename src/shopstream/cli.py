@@ -126,6 +126,46 @@ def evaluate(
         typer.echo(f"wrote {markdown} and {data}")
 
 
+@app.command("evaluate-trends")
+def evaluate_trends(
+    dataset: Annotated[
+        EvalDataset,
+        typer.Option(help="Online Retail by day, the Taobao slice by 10 minutes, or both"),
+    ] = EvalDataset.ALL,
+    data_dir: Annotated[
+        Path, typer.Option(help="Folder holding uci-online-retail/ and taobao-userbehavior-slice/")
+    ] = Path("../shared/data"),
+    out: Annotated[Path, typer.Option(help="Where evaluate-trends-<dataset>.{md,json} go")] = Path(
+        "benchmarks/results"
+    ),
+) -> None:
+    """Backtest emerging-trend detection against a moving average (lead time, precision)."""
+    from shopstream.events import EventName
+    from shopstream.recommend.evaluation import load_online_retail, load_taobao
+    from shopstream.trends.backtest import PROTOCOLS, Sighting
+    from shopstream.trends.backtest import evaluate as backtest
+
+    events = {"view": EventName.PRODUCT_VIEWED, "wishlist": EventName.PRODUCT_ADDED_TO_WISHLIST,
+              "cart": EventName.PRODUCT_ADDED, "order": EventName.ORDER_COMPLETED}  # fmt: skip
+    names = ["retail", "taobao"] if dataset is EvalDataset.ALL else [dataset.value]
+    for name in names:
+        loaded = (load_online_retail if name == "retail" else load_taobao)(data_dir)
+        sightings = [
+            Sighting(i.at, i.product_id, i.category, events[i.behaviour.value])
+            for i in loaded.interactions
+        ]
+        sightings.sort(key=lambda s: s.at)  # stable: file order breaks ties
+        report = backtest(
+            sightings,
+            PROTOCOLS[name],
+            command=f"shopstream evaluate-trends --dataset {name}",
+            progress=True,
+        )
+        markdown, data = report.write(out)
+        typer.echo(report.to_markdown())
+        typer.echo(f"wrote {markdown} and {data}")
+
+
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How ``serve`` runs uvicorn."""
     return {

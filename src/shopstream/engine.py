@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -14,7 +15,7 @@ import httpx
 
 from shopstream.catalog import Catalog, Product, Store, product_to_dict, store_to_dict
 from shopstream.core import CustomerId, Offset, ProductId, StoreId, utcnow
-from shopstream.decide import Decision
+from shopstream.decide import Bid, Bidder, BidRequest, BidRules, Decision
 from shopstream.decide.live import LiveDecide
 from shopstream.decide.runtime import ConfigFiles, DecideRuntime
 from shopstream.decide.service import Answer
@@ -119,6 +120,8 @@ class Engine:
         self.live = LiveState(index.history, observer=self._observe)
         self.recommender = LiveRecommender()
         self.recommend_rules = RecommendRules()
+        # Segment membership is read through ``self.bidder.segments`` (a SegmentMembership).
+        self.bidder = Bidder(BidRules.from_mapping(settings.bid_rules), lambda: self.trends)
         self.exposures = exposures
         # Where fired triggers write their activations; the deliverer sends from it.
         self.outbox: Outbox = outbox if outbox is not None else MemoryOutbox()
@@ -428,6 +431,10 @@ class Engine:
                 tuple(a.reason for a in decision.actions), decision.policy, at,
                 tuple(a.propensity for a in decision.actions),
             ))  # fmt: skip
+
+    def bid(self, request: BidRequest, *, now: float | None = None) -> Bid:
+        """An ad bid multiplier and its reasons (``now``: epoch seconds, default the clock)."""
+        return self.bidder.bid(request, now=time.time() if now is None else now)
 
     # -- operator changes: logged, so a replay reproduces them ------------------------------------
 

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # activation whose deliverer died is sent again after ``deliver_lease_seconds``.
     deliver: bool = True
     deliver_lease_seconds: float = Field(30.0, gt=0)
+    # Ad bid multipliers (``shopstream.decide.BidRules.from_mapping`` validates them when the
+    # engine is built); empty keeps the defaults.
+    bid_rules: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def config_dir(self) -> Path:

@@ -13,6 +13,7 @@ from shopstream.api import (
     admin,
     associate,
     audit,
+    bids,
     catalog,
     collect,
     dashboard,
@@ -26,6 +27,7 @@ from shopstream.api import (
     profiles,
     recommendations,
     reports,
+    trends,
 )
 from shopstream.api.associates import Associates
 from shopstream.api.auth import KeyRing
@@ -63,6 +65,8 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(identity.router)
     app.include_router(recommendations.router)
     app.include_router(decide.router)
+    app.include_router(trends.router)
+    app.include_router(bids.router)
     app.include_router(associate.router)
     app.include_router(audit.router)
     app.include_router(outbox.router)

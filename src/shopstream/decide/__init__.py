@@ -12,15 +12,20 @@ evaluation use.
 Triggers and next-best actions: the YAML configuration (:mod:`shopstream.decide.config`),
 the expression language of segments and conditions (:mod:`~shopstream.decide.expressions`),
 eligibility, the stream processor :class:`~shopstream.decide.live.LiveDecide` and the
-request path :func:`~shopstream.decide.service.decide`.
+request path :func:`~shopstream.decide.service.decide`. Ad bids: :class:`Bidder` (``bid``)
+by :class:`BidRules`, reading segment membership through the :class:`SegmentMembership`
+port.
 """
 
 from __future__ import annotations
 
 from shopstream.decide.activation import Activation, ActivationSink, MemoryActivationSink
+from shopstream.decide.bid_rules import BidRules, SignalBoost, TrendBoost
+from shopstream.decide.bidding import Bid, Bidder, BidReason, BidRequest, segments_in
 from shopstream.decide.decision import Decision, DecisionId
 from shopstream.decide.errors import (
     DecideError,
+    InvalidBidRules,
     InvalidConfig,
     InvalidContext,
     InvalidExpression,
@@ -29,6 +34,7 @@ from shopstream.decide.errors import (
     InvalidSnapshot,
     MissingExtra,
 )
+from shopstream.decide.membership import SegmentMembership, StaticSegments
 from shopstream.decide.policy import Policy, Snapshot
 from shopstream.decide.ranking import Action, ArmId, Ranking
 
@@ -37,9 +43,15 @@ __all__ = (
     "Activation",
     "ActivationSink",
     "ArmId",
+    "Bid",
+    "BidReason",
+    "BidRequest",
+    "BidRules",
+    "Bidder",
     "DecideError",
     "Decision",
     "DecisionId",
+    "InvalidBidRules",
     "InvalidConfig",
     "InvalidContext",
     "InvalidExpression",
@@ -50,5 +62,10 @@ __all__ = (
     "MissingExtra",
     "Policy",
     "Ranking",
+    "SegmentMembership",
+    "SignalBoost",
     "Snapshot",
+    "StaticSegments",
+    "TrendBoost",
+    "segments_in",
 )

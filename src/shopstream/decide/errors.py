@@ -66,3 +66,10 @@ class UnknownConfigKind(DecideError, LookupError):
     """A configuration kind other than ``triggers``, ``offers`` or ``segments``."""
 
     code = "decide.unknown-config-kind"
+
+
+class InvalidBidRules(DecideError, ValueError):
+    """A rule of ad bidding (:class:`~shopstream.decide.BidRules`) is out of range or of the
+    wrong type; ``field`` names it (``signals[0].multiplier``)."""
+
+    code = "decide.invalid-bid-rules"

@@ -17,6 +17,7 @@ from shopstream.trends.errors import (
 )
 from shopstream.trends.live import LiveTrends
 from shopstream.trends.queries import Ranked
+from shopstream.trends.rising import Rising, rising
 from shopstream.trends.rules import COUNTED_EVENTS, WINDOWS, Layout, TrendKind, TrendRules, Window
 from shopstream.trends.signals import Signal, SignalValue
 from shopstream.trends.store import MemoryTrendStore, TrendStore
@@ -35,6 +36,7 @@ __all__ = (
     "MemoryTrendStore",
     "ProductLookup",
     "Ranked",
+    "Rising",
     "Signal",
     "SignalValue",
     "TrendError",
@@ -45,4 +47,5 @@ __all__ = (
     "Window",
     "WindowedCounter",
     "normalize_query",
+    "rising",
 )

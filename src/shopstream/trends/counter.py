@@ -147,6 +147,17 @@ class WindowedCounter:
             del self._rows[key]
         return stale
 
+    def evict(self, max_keys: int) -> list[str]:
+        """Drop the least recently touched keys until at most ``max_keys`` remain, and return
+        them: the memory bound for a stream with more live keys than the box can hold."""
+        excess = len(self._rows) - max_keys
+        if excess <= 0:
+            return []
+        stale = [key for key, _ in zip(self._rows, range(excess), strict=False)]
+        for key in stale:
+            del self._rows[key]
+        return stale
+
     # -- reads ----------------------------------------------------------------------------
 
     def count(self, key: str, tier: int, *, head: int) -> int:

@@ -110,6 +110,9 @@ class TrendRules:
         traffic_prior: pseudo-count (weighted events) that shrinks the traffic adjustment
             toward 1 when a counter has little traffic.
         max_query_length: search terms are cut to this many characters.
+        max_keys: the most keys one counter (a kind, for all channels or one store) keeps;
+            :meth:`Trends.expire` drops the least recently counted beyond it, so memory stays
+            bounded however many distinct products or queries a stream has.
 
     Examples:
         >>> TrendRules().layout.cells
@@ -127,6 +130,7 @@ class TrendRules:
     prior_hours: float = 0.25
     traffic_prior: float = 10.0
     max_query_length: int = 64
+    max_keys: int = 1_000_000
     layout: Layout = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -152,6 +156,13 @@ class TrendRules:
         if self.max_query_length < 1:
             msg = f"max_query_length must be >= 1; got {self.max_query_length}"
             raise InvalidTrendRules(msg, field="max_query_length")
+        if (
+            isinstance(self.max_keys, bool)
+            or not isinstance(self.max_keys, int)
+            or self.max_keys < 1
+        ):
+            msg = f"max_keys must be an integer >= 1; got {self.max_keys!r}"
+            raise InvalidTrendRules(msg, field="max_keys")
         object.__setattr__(self, "layout", Layout.of(self.bucket_seconds))
 
     def _check_buckets(self) -> None:

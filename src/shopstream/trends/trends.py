@@ -214,7 +214,8 @@ class Trends:
                 traffic.add(SQUARED_WEIGHT, at=at, weight=weight * weight, head=head)
 
     def expire(self, now: datetime) -> int:
-        """Forget keys with nothing left in the longest window, and lapsed signals.
+        """Forget keys with nothing left in the longest window, the least recently counted
+        keys beyond :attr:`TrendRules.max_keys` a counter, and lapsed signals.
 
         Returns:
             How many keys (over every kind and store) and signals were dropped.
@@ -223,6 +224,7 @@ class Trends:
         dropped = 0
         for scope in list(self._counters):
             gone = self._counters[scope].expire(head)
+            gone += self._counters[scope].evict(self.rules.max_keys)
             dropped += len(gone)
             if scope == (TrendKind.PRODUCT, None):
                 for key in gone:
