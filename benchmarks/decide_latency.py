@@ -88,6 +88,12 @@ class BenchServer(ServerProcess):
             "--port", str(self.port), "--data-dir", str(self.data_dir), *pin,
         ]  # fmt: skip
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far (all its threads)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 @dataclass
 class Phase:
@@ -213,9 +219,10 @@ def measure(
 ) -> dict[str, Any]:
     warm = load[: int(args.rate)]  # one second of warm-up, not counted
     asyncio.run(_paced(server.port, path, server.server_key, warm, args.rate, args.workers))
-    began = time.process_time()
+    began, server_began = time.process_time(), server.cpu_seconds()
     phase = asyncio.run(_paced(server.port, path, server.server_key, load, args.rate, args.workers))
     cpu = time.process_time() - began
+    server_cpu = server.cpu_seconds() - server_began
     return {
         "requests": len(phase.latencies),
         "rate_per_s": args.rate,
@@ -226,6 +233,9 @@ def measure(
         "late_sends": phase.late,
         "failures": phase.failures,
         "client_cpu": round(cpu / args.duration, 2),
+        # The server's own CPU per request: less sensitive to a busy machine than latency.
+        "server_cpu_ms_per_request": round(server_cpu / max(len(phase.latencies), 1) * 1000, 3),
+        "server_cpu": round(server_cpu / args.duration, 2),
     }
 
 
@@ -278,10 +288,12 @@ def main() -> None:
             "sample_answer": {k: sample[k] for k in ("policy", "actions", "excluded")},
         }
         path = write_result("decide_latency", figures)
-        rows = [["endpoint", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms", "late", "failed"]]
+        rows = [["endpoint", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms", "late", "failed",
+                 "server CPU ms/req"]]  # fmt: skip
         rows += [
             [name, f"{r['requests']:,}", f"{r['p50_ms']:.2f}", f"{r['p90_ms']:.2f}",
-             f"{r['p99_ms']:.2f}", f"{r['max_ms']:.1f}", str(r["late_sends"]), str(r["failures"])]
+             f"{r['p99_ms']:.2f}", f"{r['max_ms']:.1f}", str(r["late_sends"]), str(r["failures"]),
+             f"{r['server_cpu_ms_per_request']:.3f}"]
             for name, r in (("empty endpoint", empty), ("POST /v1/decide", decide))
         ]  # fmt: skip
         print(table(rows))
