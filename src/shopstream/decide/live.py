@@ -205,11 +205,9 @@ class LiveDecide:
                     self._fire(trigger, customer_id, message.message_id, {"segment": segment})
         if event is None:
             return
-        for trigger in self.config.triggers:
-            if trigger.type is TriggerType.ABSENCE and event in trigger.absent:
-                self.timers.cancel("absence", trigger.id, customer_id)
-            if trigger.starts_on != event:
-                continue
+        for trigger in self.config.cancelled_by.get(event, ()):
+            self.timers.cancel("absence", trigger.id, customer_id)
+        for trigger in self.config.started_by.get(event, ()):
             condition = self.config.conditions.get(trigger.id)
             if condition is not None and not condition(facts):
                 self.stats[f"{trigger.id}: condition false"] += 1
@@ -331,10 +329,11 @@ class LiveDecide:
     def facts(self, customer_id: CustomerId, now: float, message: Message | None) -> Facts:
         live = self._live
         profile = live.profiles.get(customer_id)
-        zone = time_zone(profile, live.catalog, self.config.offers_file.eligibility.timezone)
+        default = self.config.offers_file.eligibility.timezone
         members = self.members
         return Facts(
-            customer_id, profile, now=now, rules=live.profiles.rules, zone=zone,
+            customer_id, profile, now=now, rules=live.profiles.rules,
+            zone=lambda: time_zone(profile, live.catalog, default),
             recent=self.recent, message=message,
             segments=lambda s: customer_id in members.get(s, ()),
             price=lambda p: getattr(live.catalog.product(ProductId(p)), "price", None),
