@@ -48,7 +48,7 @@ def verdict(
 ) -> tuple[tuple[str, ...], str]:
     facts = Facts(C, profile, now=now.timestamp(), rules=ProfileRules(), zone=ZoneInfo(zone))
     v = judge(CONFIG.offers[offer], channels, facts, config=CONFIG, ledger=ledger or Ledger(),
-              catalog=catalog or Catalog(), in_segment=segments.__contains__)  # fmt: skip
+              catalog=catalog if catalog is not None else Catalog(), in_segment=segments.__contains__)  # fmt: skip
     return v.channels, v.reason
 
 
