@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -81,6 +81,8 @@ class LiveDecide:
         self.members: dict[str, set[CustomerId]] = {}
         self.open_rewards: dict[CustomerId, list[str]] = {}
         self.stats: Counter[str] = Counter()  # a view: fired and skipped, by reason
+        # A view too: the latest segment entries and exits (time, customer, segment, which).
+        self.transitions: deque[tuple[float, CustomerId, str, str]] = deque(maxlen=200)
         self._offset = Offset(0)
         self._since_expiry = 0
 
@@ -185,6 +187,8 @@ class LiveDecide:
             if event in _STOCK_EVENTS:
                 self._check_stock(message)
             self._check_prices(message)
+            for trigger in self.config.cancelled_by.get(event, ()):
+                self.timers.cancel("absence", trigger.id, customer_id)
         if profile is not None and (profile.wishlist or customer_id in self.watch.wishes):
             catalog = self._live.catalog
             wished = profile.wishlist or []
@@ -194,8 +198,12 @@ class LiveDecide:
                 {p: _total_stock(catalog.stock_by_location(p)) for p in wished},
                 {p: getattr(catalog.product(p), "price", None) for p in wished},
             )
+        started = self.config.started_by.get(event, ()) if event is not None else ()
+        if not (self.config.segment_rules or started):
+            return  # nothing reads this customer's facts: do not build them
         facts = self.facts(customer_id, now, message)
         for segment, entered in self._segments(customer_id, facts):
+            self.transitions.append((now, customer_id, segment, "enter" if entered else "exit"))
             for trigger in self.config.triggers:
                 if (
                     trigger.type is TriggerType.SEGMENT_ENTRY
@@ -203,11 +211,7 @@ class LiveDecide:
                     and (trigger.transition == "enter") == entered
                 ):
                     self._fire(trigger, customer_id, message.message_id, {"segment": segment})
-        if event is None:
-            return
-        for trigger in self.config.cancelled_by.get(event, ()):
-            self.timers.cancel("absence", trigger.id, customer_id)
-        for trigger in self.config.started_by.get(event, ()):
+        for trigger in started:
             condition = self.config.conditions.get(trigger.id)
             if condition is not None and not condition(facts):
                 self.stats[f"{trigger.id}: condition false"] += 1
