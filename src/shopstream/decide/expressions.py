@@ -251,6 +251,9 @@ class _Parser:
                 args = self.arguments(")")
                 self.names.check_call(token.text, len(args), token.column)
                 function = token.text
+                if all(id(arg) in self.constants for arg in args):  # the usual case
+                    values = [self.constants[id(arg)] for arg in args]
+                    return lambda scope: scope.call(function, values)
                 return lambda scope: scope.call(function, [arg(scope) for arg in args])
             path = token.text
             while self.accept("."):
