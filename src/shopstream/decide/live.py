@@ -375,7 +375,7 @@ class LiveDecide:
             and last is not None
             and now - last < trigger.suppress_for
         ):
-            self.stats[f"{trigger.id}: suppressed (fired {now - last:.0f} s ago)"] += 1
+            self.stats[f"{trigger.id}: suppressed (cool-down)"] += 1
             return
         facts = self.facts(customer_id, now, None)
         offers = [self.config.offers[o] for o in trigger.offers]
@@ -383,7 +383,9 @@ class LiveDecide:
         eligible = {v.offer_id: v for v in verdicts if v.eligible}
         if not eligible:
             for verdict in verdicts:
-                self.stats[f"{trigger.id}: {verdict.reason}"] += 1
+                # the kind of reason, not its figures: the counter's keys stay few
+                for reason in verdict.reason.split("; "):
+                    self.stats[f"{trigger.id}: {reason.split(' (')[0]}"] += 1
             logger.debug("trigger %s for %s: nothing eligible", trigger.id, customer_id)
             return
         key = f"{trigger.id}:{message_id or ''}:{customer_id}"
