@@ -400,7 +400,7 @@ class LiveDecide:
         payload = {
             "trigger": {"id": trigger.id, "type": str(trigger.type), **about},
             "offer": {"id": offer.id, "content": offer.content,
-                      "discount": offer.discount.model_dump(exclude_none=True) if offer.discount else None},
+                      "discount": self.config.discounts[offer.id]},
             "reason": f"{trigger.type} trigger {trigger.id}; {chosen.reason}",
             "propensity": chosen.propensity,
             "policy": ranking.policy,

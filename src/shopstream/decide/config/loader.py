@@ -92,6 +92,8 @@ class DecideConfig:
     # Triggers by the event that starts them, and absence triggers by the events that
     # cancel them: looked up once per event instead of scanning every trigger.
     started_by: Mapping[str, tuple[Trigger, ...]] = field(default_factory=dict)
+    # Each offer's discount as JSON (None without one), made once, not per answer.
+    discounts: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
     cancelled_by: Mapping[str, tuple[Trigger, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -166,6 +168,10 @@ class DecideConfig:
             texts=texts,
             triggers=enabled,
             started_by={k: tuple(v) for k, v in started.items()},
+            discounts={
+                o.id: o.discount.model_dump(exclude_none=True) if o.discount else None
+                for o in offers.values()
+            },
             cancelled_by={k: tuple(v) for k, v in cancelled.items()},
             offers=offers,
             segments=segments,
