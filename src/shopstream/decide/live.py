@@ -142,7 +142,7 @@ class LiveDecide:
         if message.source == ADMIN_SOURCE:
             self._on_admin(message)
         elif customer_id is None:
-            if message.type == "track" and message.event in _STOCK_EVENTS:
+            if self.watch.wishers and message.type == "track" and message.event in _STOCK_EVENTS:
                 self._check_stock(message)
         else:
             self._on_event(message, customer_id, now)
@@ -184,9 +184,10 @@ class LiveDecide:
             self.recent.record(customer_id, event, now)
             if event == self.config.offers_file.policy.reward_event:
                 self._reward(customer_id, 1.0)
-            if event in _STOCK_EVENTS:
-                self._check_stock(message)
-            self._check_prices(message)
+            if self.watch.wishers:  # only wished-for products are watched
+                if event in _STOCK_EVENTS:
+                    self._check_stock(message)
+                self._check_prices(message)
             for trigger in self.config.cancelled_by.get(event, ()):
                 self.timers.cancel("absence", trigger.id, customer_id)
         if profile is not None and (profile.wishlist or customer_id in self.watch.wishes):

@@ -136,16 +136,16 @@ def online_retail_events(
 ) -> Iterator[RawEvent]:
     """One ``Order Completed`` per invoice, in file (and so time) order.
 
-    Args:
-        path: the ``by-day`` directory (files read in name order), the dataset directory
-            holding it, or one CSV file (``.csv`` or ``.csv.gz``, with its header).
-        channel: ``context.channel``; the retailer sells online only, so ``web``.
+        Args:
+            path: the ``by-day`` directory (files read in name order), the dataset directory
+                holding it, or one CSV file (``.csv`` or ``.csv.gz``, with its header).
+            channel: ``context.channel``; the retailer sells online only, so ``web``.
 
-    Each invoice's lines become ``products`` (``product_id`` = StockCode, ``name`` =
-    Description, ``price`` = UnitPrice, ``quantity``) with ``total`` their sum in GBP; its
-    time is ``InvoiceDate`` read as UK local time (``Europe/London``) and sent in UTC. The
-    few invoices of hundreds of lines would exceed the 32 KB an event may have: those are
-X
+        Each invoice's lines become ``products`` (``product_id`` = StockCode, ``name`` =
+        Description, ``price`` = UnitPrice, ``quantity``) with ``total`` their sum in GBP; its
+        time is ``InvoiceDate`` read as UK local time (``Europe/London``) and sent in UTC. The
+        few invoices of hundreds of lines would exceed the 32 KB an event may have: those are
+    X
     """
     if path.is_dir():
         days = path / ONLINE_RETAIL_DIR.name if (path / ONLINE_RETAIL_DIR.name).is_dir() else path
