@@ -29,15 +29,21 @@ from shopstream.decide.errors import (
     InvalidSnapshot,
     MissingExtra,
 )
+from shopstream.decide.live import LiveDecide
 from shopstream.decide.policy import Policy, Snapshot
 from shopstream.decide.ranking import Action, ArmId, Ranking
+from shopstream.decide.runtime import ConfigFiles, DecideRuntime
+from shopstream.decide.service import Answer, Ranked, decide
 
 __all__ = (
     "Action",
     "Activation",
     "ActivationSink",
+    "Answer",
     "ArmId",
+    "ConfigFiles",
     "DecideError",
+    "DecideRuntime",
     "Decision",
     "DecisionId",
     "InvalidConfig",
@@ -46,9 +52,12 @@ __all__ = (
     "InvalidFeatures",
     "InvalidParams",
     "InvalidSnapshot",
+    "LiveDecide",
     "MemoryActivationSink",
     "MissingExtra",
     "Policy",
+    "Ranked",
     "Ranking",
     "Snapshot",
+    "decide",
 )
