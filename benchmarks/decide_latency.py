@@ -245,11 +245,16 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per endpoint")
     parser.add_argument("--rate", type=float, default=500.0, help="requests per second")
     parser.add_argument("--workers", type=int, default=16, help="keep-alive connections")
+    parser.add_argument(
+        "--no-pin", action="store_true",
+        help="leave the server and this client to the scheduler (a machine others share)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.quick:
         args.duration = 5.0
     cpus = os.cpu_count() or 1
-    if cpus >= 2:
+    pin = cpus >= 2 and not args.no_pin
+    if pin:
         os.sched_setaffinity(0, {1})
     rng = random.Random(11)
     workdir = Path(tempfile.mkdtemp(prefix="decide-bench-"))
@@ -261,7 +266,7 @@ def main() -> None:
         (config / "segments.yaml").write_text(examples()["segments"])
         (config / "offers.yaml").write_text(OFFERS)
         (config / "triggers.yaml").write_text("triggers: []\n")
-        server = BenchServer(data, cpu=0 if cpus >= 2 else None,
+        server = BenchServer(data, cpu=0 if pin else None,
                              extra_env={"SHOPSTREAM_FSYNC": "normal"})  # fmt: skip
         with server:
             seeded = seed(server, rng)
@@ -275,6 +280,7 @@ def main() -> None:
         figures = {
             "quick": args.quick,
             "duration_s": args.duration,
+            "pinned": pin,
             "shoppers": SHOPPERS,
             "seed_events": seeded,
             "offers": OFFERS.count("- {id:"),
