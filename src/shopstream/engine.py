@@ -15,11 +15,18 @@ import httpx
 
 from shopstream.catalog import Catalog, Product, Store, product_to_dict, store_to_dict
 from shopstream.core import CustomerId, Offset, ProductId, StoreId, utcnow
-from shopstream.decide import Bid, Bidder, BidRequest, BidRules, Decision
-from shopstream.decide.live import LiveDecide
-from shopstream.decide.runtime import ConfigFiles, DecideRuntime
-from shopstream.decide.service import Answer
-from shopstream.decide.service import decide as decide_for
+from shopstream.decide import (
+    Answer,
+    Bid,
+    Bidder,
+    BidRequest,
+    BidRules,
+    ConfigFiles,
+    DecideRuntime,
+    Decision,
+    LiveDecide,
+)
+from shopstream.decide import decide as decide_for
 from shopstream.deliver import (
     AlertBoard,
     AudienceStore,

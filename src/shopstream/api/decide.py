@@ -116,3 +116,21 @@ async def put_config(request: Request, kind: str) -> JSON:
             400, exc.code, exc.message, field=exc.field, file=exc.file, line=exc.line
         ) from None
     return JSON({"kind": kind, "yaml": text, "items": config.items(kind)})
+
+
+@router.get("/decide/stats")
+async def stats(request: Request) -> JSON:
+    """Why triggers fired or not since the server started, by trigger and reason; timers
+    armed; segment sizes and the latest entries and exits (admin key)."""
+    require(request, Scope.ADMIN)
+    state = request.app.state.engine.decide_state
+    return JSON({
+        "triggers": dict(sorted(state.stats.items())),
+        "timersArmed": len(state.timers),
+        "segments": {s: len(m) for s, m in sorted(state.members.items())},
+        "segmentChanges": [
+            {"at": at, "customerId": c, "segment": s, "change": change}
+            for at, c, s, change in reversed(state.transitions)
+        ],
+        "clock": state.clock,
+    })  # fmt: skip

@@ -34,21 +34,27 @@ from shopstream.decide.errors import (
     InvalidSnapshot,
     MissingExtra,
 )
+from shopstream.decide.live import LiveDecide
 from shopstream.decide.membership import SegmentMembership, StaticSegments
 from shopstream.decide.policy import Policy, Snapshot
 from shopstream.decide.ranking import Action, ArmId, Ranking
+from shopstream.decide.runtime import ConfigFiles, DecideRuntime
+from shopstream.decide.service import Answer, Ranked, decide
 
 __all__ = (
     "Action",
     "Activation",
     "ActivationSink",
+    "Answer",
     "ArmId",
     "Bid",
     "BidReason",
     "BidRequest",
     "BidRules",
     "Bidder",
+    "ConfigFiles",
     "DecideError",
+    "DecideRuntime",
     "Decision",
     "DecisionId",
     "InvalidBidRules",
@@ -58,14 +64,17 @@ __all__ = (
     "InvalidFeatures",
     "InvalidParams",
     "InvalidSnapshot",
+    "LiveDecide",
     "MemoryActivationSink",
     "MissingExtra",
     "Policy",
+    "Ranked",
     "Ranking",
     "SegmentMembership",
     "SignalBoost",
     "Snapshot",
     "StaticSegments",
     "TrendBoost",
+    "decide",
     "segments_in",
 )

@@ -83,6 +83,9 @@ def judge(
 
     if not offer.enabled:
         return no("offer disabled")
+    wanted = [c for c in channels if c in offer.channels] if channels else list(offer.channels)
+    if not wanted:
+        return no(f"no channel in common with the offer ({', '.join(offer.channels)})")
     if offer.start is not None and moment < offer.start:
         return no(f"offer starts {offer.start.isoformat()}")
     if offer.end is not None and moment >= offer.end:
@@ -101,9 +104,6 @@ def judge(
         return no("out of stock")
     if profile is not None and profile.consents_to(Purpose.PERSONALIZATION) is False:
         return no("consent withdrawn for personalization")
-    wanted = [c for c in channels if c in offer.channels] if channels else list(offer.channels)
-    if not wanted:
-        return no(f"no channel in common with the offer ({', '.join(offer.channels)})")
     reasons: list[str] = []
     ok: list[str] = []
     for channel in wanted:

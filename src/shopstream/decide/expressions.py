@@ -27,6 +27,7 @@ never raises at run time.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -124,6 +125,14 @@ class _Parser:
         self.names = names
         self.tokens = tokenize(text)
         self.at = 0
+        self.constants: dict[int, Value] = {}  # id of a compiled literal -> its value
+
+    def constant(self, value: Value) -> Compiled:
+        def literal(_: Scope) -> Value:
+            return value
+
+        self.constants[id(literal)] = value
+        return literal
 
     @property
     def token(self) -> _Token:
@@ -187,7 +196,11 @@ class _Parser:
         token = self.token
         if token.kind == "op" and token.text in _COMPARE:
             self.take()
-            return _compare(_COMPARE[token.text], left, self.sum())
+            right = self.sum()
+            value = self.constants.get(id(right), _NOT_CONSTANT)
+            if isinstance(value, float) and token.text not in ("==", "!="):
+                return _compare_number(_ORDER[token.text], left, value)
+            return _compare(_COMPARE[token.text], left, right)
         if token.kind == "name" and token.text == "in":
             self.take()
             return _member(left, self.sum(), negate=False)
@@ -220,11 +233,9 @@ class _Parser:
     def atom(self) -> Compiled:
         token = self.take()
         if token.kind == "number":
-            value = _number(token.text)
-            return lambda _: value
+            return self.constant(_number(token.text))
         if token.kind == "string":
-            text = _unquote(token.text)
-            return lambda _: text
+            return self.constant(_unquote(token.text))
         if token.kind == "op" and token.text == "(":
             inner = self.expr()
             self.expect(")")
@@ -240,6 +251,9 @@ class _Parser:
                 args = self.arguments(")")
                 self.names.check_call(token.text, len(args), token.column)
                 function = token.text
+                if all(id(arg) in self.constants for arg in args):  # the usual case
+                    values = [self.constants[id(arg)] for arg in args]
+                    return lambda scope: scope.call(function, values)
                 return lambda scope: scope.call(function, [arg(scope) for arg in args])
             path = token.text
             while self.accept("."):
@@ -345,6 +359,23 @@ def _compare(op: Callable[[Any, Any], bool], left: Compiled, right: Compiled) ->
             return bool(op(a, b))
         except TypeError:  # lists ordered against lists of other kinds
             return False
+
+    return compare
+
+
+_NOT_CONSTANT = object()
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
+
+
+def _compare_number(op: Callable[[Any, Any], bool], left: Compiled, bound: float) -> Compiled:
+    """``left <op> bound`` for a literal number: the common case, without the general
+    kind checks (only a number, never a bool or null, is ordered against a number)."""
+
+    def compare(scope: Scope) -> bool:
+        a = left(scope)
+        return a.__class__ in (float, int) and op(a, bound)
 
     return compare
 

@@ -8,6 +8,7 @@ the event being processed (``event``, ``properties.<key>``).
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -80,8 +81,9 @@ class RecentEvents:
             times[:] = kept
 
     def count(self, customer_id: CustomerId, name: str, since: float) -> int:
+        """How many at or after ``since`` (times are the log's clock: already in order)."""
         times = self._times.get(customer_id, {}).get(name, ())
-        return sum(1 for t in times if t >= since)
+        return len(times) - bisect.bisect_left(times, since)
 
     def to_snapshot(self) -> dict[str, Any]:
         return {"tracked": sorted(self.tracked), "times": self._times}
@@ -113,8 +115,8 @@ class Facts:
     """The :class:`~shopstream.decide.expressions.Scope` of one customer at one moment."""
 
     __slots__ = (
-        "_cache", "customer_id", "message", "now", "price", "profile", "recent",
-        "rules", "segments", "zone",
+        "_cache", "_zone", "customer_id", "message", "now", "price", "profile", "recent",
+        "rules", "segments",
     )  # fmt: skip
 
     def __init__(
@@ -124,7 +126,7 @@ class Facts:
         *,
         now: float,
         rules: ProfileRules,
-        zone: ZoneInfo,
+        zone: ZoneInfo | Callable[[], ZoneInfo],
         recent: RecentEvents | None = None,
         segments: Callable[[str], bool] | None = None,
         message: Message | None = None,
@@ -134,7 +136,7 @@ class Facts:
         self.profile = profile
         self.now = now
         self.rules = rules
-        self.zone = zone
+        self._zone = zone
         self.recent = recent
         self.segments = segments
         self.message = message
@@ -164,6 +166,14 @@ class Facts:
         if function == "affinity":
             return share(profile.categories, args[0])
         return share(profile.brands, args[0])  # brand_affinity
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The customer's time zone (found on first use: most events never need it)."""
+        zone = self._zone
+        if not isinstance(zone, ZoneInfo):
+            zone = self._zone = zone()
+        return zone
 
     def local(self) -> datetime:
         return datetime.fromtimestamp(self.now, self.zone)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -81,6 +81,8 @@ class LiveDecide:
         self.members: dict[str, set[CustomerId]] = {}
         self.open_rewards: dict[CustomerId, list[str]] = {}
         self.stats: Counter[str] = Counter()  # a view: fired and skipped, by reason
+        # A view too: the latest segment entries and exits (time, customer, segment, which).
+        self.transitions: deque[tuple[float, CustomerId, str, str]] = deque(maxlen=200)
         self._offset = Offset(0)
         self._since_expiry = 0
 
@@ -140,7 +142,7 @@ class LiveDecide:
         if message.source == ADMIN_SOURCE:
             self._on_admin(message)
         elif customer_id is None:
-            if message.type == "track" and message.event in _STOCK_EVENTS:
+            if self.watch.wishers and message.type == "track" and message.event in _STOCK_EVENTS:
                 self._check_stock(message)
         else:
             self._on_event(message, customer_id, now)
@@ -182,9 +184,12 @@ class LiveDecide:
             self.recent.record(customer_id, event, now)
             if event == self.config.offers_file.policy.reward_event:
                 self._reward(customer_id, 1.0)
-            if event in _STOCK_EVENTS:
-                self._check_stock(message)
-            self._check_prices(message)
+            if self.watch.wishers:  # only wished-for products are watched
+                if event in _STOCK_EVENTS:
+                    self._check_stock(message)
+                self._check_prices(message)
+            for trigger in self.config.cancelled_by.get(event, ()):
+                self.timers.cancel("absence", trigger.id, customer_id)
         if profile is not None and (profile.wishlist or customer_id in self.watch.wishes):
             catalog = self._live.catalog
             wished = profile.wishlist or []
@@ -194,8 +199,12 @@ class LiveDecide:
                 {p: _total_stock(catalog.stock_by_location(p)) for p in wished},
                 {p: getattr(catalog.product(p), "price", None) for p in wished},
             )
+        started = self.config.started_by.get(event, ()) if event is not None else ()
+        if not (self.config.segment_rules or started):
+            return  # nothing reads this customer's facts: do not build them
         facts = self.facts(customer_id, now, message)
         for segment, entered in self._segments(customer_id, facts):
+            self.transitions.append((now, customer_id, segment, "enter" if entered else "exit"))
             for trigger in self.config.triggers:
                 if (
                     trigger.type is TriggerType.SEGMENT_ENTRY
@@ -203,13 +212,7 @@ class LiveDecide:
                     and (trigger.transition == "enter") == entered
                 ):
                     self._fire(trigger, customer_id, message.message_id, {"segment": segment})
-        if event is None:
-            return
-        for trigger in self.config.triggers:
-            if trigger.type is TriggerType.ABSENCE and event in trigger.absent:
-                self.timers.cancel("absence", trigger.id, customer_id)
-            if trigger.starts_on != event:
-                continue
+        for trigger in started:
             condition = self.config.conditions.get(trigger.id)
             if condition is not None and not condition(facts):
                 self.stats[f"{trigger.id}: condition false"] += 1
@@ -331,10 +334,11 @@ class LiveDecide:
     def facts(self, customer_id: CustomerId, now: float, message: Message | None) -> Facts:
         live = self._live
         profile = live.profiles.get(customer_id)
-        zone = time_zone(profile, live.catalog, self.config.offers_file.eligibility.timezone)
+        default = self.config.offers_file.eligibility.timezone
         members = self.members
         return Facts(
-            customer_id, profile, now=now, rules=live.profiles.rules, zone=zone,
+            customer_id, profile, now=now, rules=live.profiles.rules,
+            zone=lambda: time_zone(profile, live.catalog, default),
             recent=self.recent, message=message,
             segments=lambda s: customer_id in members.get(s, ()),
             price=lambda p: getattr(live.catalog.product(ProductId(p)), "price", None),
@@ -372,7 +376,7 @@ class LiveDecide:
             and last is not None
             and now - last < trigger.suppress_for
         ):
-            self.stats[f"{trigger.id}: suppressed (fired {now - last:.0f} s ago)"] += 1
+            self.stats[f"{trigger.id}: suppressed (cool-down)"] += 1
             return
         facts = self.facts(customer_id, now, None)
         offers = [self.config.offers[o] for o in trigger.offers]
@@ -380,7 +384,9 @@ class LiveDecide:
         eligible = {v.offer_id: v for v in verdicts if v.eligible}
         if not eligible:
             for verdict in verdicts:
-                self.stats[f"{trigger.id}: {verdict.reason}"] += 1
+                # the kind of reason, not its figures: the counter's keys stay few
+                for reason in verdict.reason.split("; "):
+                    self.stats[f"{trigger.id}: {reason.split(' (')[0]}"] += 1
             logger.debug("trigger %s for %s: nothing eligible", trigger.id, customer_id)
             return
         key = f"{trigger.id}:{message_id or ''}:{customer_id}"
@@ -395,7 +401,7 @@ class LiveDecide:
         payload = {
             "trigger": {"id": trigger.id, "type": str(trigger.type), **about},
             "offer": {"id": offer.id, "content": offer.content,
-                      "discount": offer.discount.model_dump(exclude_none=True) if offer.discount else None},
+                      "discount": self.config.discounts[offer.id]},
             "reason": f"{trigger.type} trigger {trigger.id}; {chosen.reason}",
             "propensity": chosen.propensity,
             "policy": ranking.policy,

@@ -84,7 +84,7 @@ def decide(
             Ranked(
                 str(offer.kind), offer.id, channel, action.score, action.propensity, reason,
                 dict(offer.content),
-                offer.discount.model_dump(exclude_none=True) if offer.discount else None,
+                config.discounts[offer.id],
             )
         )  # fmt: skip
     decision = Decision(decision_id, tuple(actions), ranking.policy)

@@ -89,6 +89,12 @@ class DecideConfig:
     eligibility_rules: Mapping[str, Compiled] = field(default_factory=dict)  # offer id
     segment_rules: Mapping[str, Compiled] = field(default_factory=dict)
     counted: frozenset[str] = frozenset()
+    # Triggers by the event that starts them, and absence triggers by the events that
+    # cancel them: looked up once per event instead of scanning every trigger.
+    started_by: Mapping[str, tuple[Trigger, ...]] = field(default_factory=dict)
+    # Each offer's discount as JSON (None without one), made once, not per answer.
+    discounts: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
+    cancelled_by: Mapping[str, tuple[Trigger, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -150,9 +156,23 @@ class DecideConfig:
                     ("eligibility", "suppress_segments", j),
                     _unknown("segment", segment_id, segments),
                 )
+        enabled = tuple(t for t in triggers.triggers if t.enabled)
+        started: dict[str, list[Trigger]] = {}
+        cancelled: dict[str, list[Trigger]] = {}
+        for trigger in enabled:
+            if trigger.starts_on is not None:
+                started.setdefault(trigger.starts_on, []).append(trigger)
+            for name in trigger.absent:
+                cancelled.setdefault(name, []).append(trigger)
         return cls(
             texts=texts,
-            triggers=tuple(t for t in triggers.triggers if t.enabled),
+            triggers=enabled,
+            started_by={k: tuple(v) for k, v in started.items()},
+            discounts={
+                o.id: o.discount.model_dump(exclude_none=True) if o.discount else None
+                for o in offers.values()
+            },
+            cancelled_by={k: tuple(v) for k, v in cancelled.items()},
             offers=offers,
             segments=segments,
             offers_file=offers_file,
