@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -110,7 +111,11 @@ def _journey(server: ServerProcess, sink: WebhookSink, outbox_path: Path) -> Non
         assert (unknown.status_code, unknown.json()["field"]) == (404, "audience")
 
 
-def _eventually(fetch, check=lambda r: r.status_code == 200, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+def _eventually(
+    fetch: Callable[[], httpx.Response],
+    check: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200,
+    timeout: float = 10.0,
+) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while True:
         value = fetch()
