@@ -78,32 +78,20 @@ class SQLiteExposureLog:
         self.flush()
         with self._lock:
             rows = self._conn.execute(
-                "SELECT decision_id, customer_id, placement, channel, items, reasons, policy, at, "
-                "propensities "
-                "FROM exposures WHERE customer_id = ? ORDER BY at DESC LIMIT ?",
+                f"SELECT {_COLUMNS} FROM exposures WHERE customer_id = ? ORDER BY at DESC LIMIT ?",
                 (customer_id, limit),
             ).fetchall()
-        return [
-            Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in json.loads(items)),
-                     tuple(json.loads(reasons)), policy, datetime.fromisoformat(at),
-                     tuple(json.loads(props)))
-            for d, c, p, ch, items, reasons, policy, at, props in rows
-        ]  # fmt: skip
+        return [_exposure(row) for row in rows]
 
     def between(self, start: datetime, end: datetime) -> Sequence[Exposure]:
         """Exposures in ``[start, end)``; times are UTC ISO-8601 text, which sorts as time."""
         self.flush()
         with self._lock:
             rows = self._conn.execute(
-                "SELECT decision_id, customer_id, placement, channel, items, reasons, policy, at "
-                "FROM exposures WHERE at >= ? AND at < ? ORDER BY at",
+                f"SELECT {_COLUMNS} FROM exposures WHERE at >= ? AND at < ? ORDER BY at",
                 (start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()),
             ).fetchall()
-        return [
-            Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in json.loads(items)),
-                     tuple(json.loads(reasons)), policy, datetime.fromisoformat(at))
-            for d, c, p, ch, items, reasons, policy, at in rows
-        ]  # fmt: skip
+        return [_exposure(row) for row in rows]
 
     def close(self) -> None:
         self._stop.set()
@@ -111,3 +99,13 @@ class SQLiteExposureLog:
         self.flush()
         with self._lock:
             self._conn.close()
+
+
+_COLUMNS = "decision_id, customer_id, placement, channel, items, reasons, policy, at, propensities"
+
+
+def _exposure(row: tuple[str, ...]) -> Exposure:
+    d, c, p, ch, items, reasons, policy, at, props = row
+    return Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in json.loads(items)),
+                    tuple(json.loads(reasons)), policy, datetime.fromisoformat(at),
+                    tuple(json.loads(props)))  # fmt: skip
