@@ -65,6 +65,14 @@ class Window:
     lookback: timedelta
 
 
+@dataclass(frozen=True, slots=True)
+class _Gathered:
+    touches: list[CustomerTouch]  # every touch: messages sent and answers served
+    served: list[CustomerTouch]  # the answers served on request alone
+    events: list[MeasuredEvent]
+    deliveries: list[DeliveryOutcome]
+
+
 class Reports:
     """Reads what a window needs from the engine and hands it to measure."""
 
@@ -80,36 +88,31 @@ class Reports:
                 return found
             after = page[-1].id
 
-    def _gather(
-        self, window: Window
-    ) -> tuple[list[CustomerTouch], list[MeasuredEvent], list[DeliveryOutcome]]:
+    def _gather(self, window: Window) -> _Gathered:
         first = window.start - window.lookback
         deliveries = self._deliveries(first, window.end)
-        touches = delivery_touches(deliveries)
         exposures = self._engine.exposures
-        if exposures is not None:
-            touches += served_touches(exposures.between(first, window.end))
+        served = served_touches(exposures.between(first, window.end)) if exposures else []
         events = list(self._engine.outcomes.between(first, window.end))
-        return touches, events, deliveries
+        return _Gathered(delivery_touches(deliveries) + served, served, events, deliveries)
 
     def attribution(self, window: Window, model: AttributionModel) -> dict[str, Any]:
-        touches, events, _ = self._gather(window)
+        found = self._gather(window)
         resolve = resolver(self._engine.graph)
-        journeys = _conversions_in(join(touches, events, resolve), window)
+        journeys = _conversions_in(join(found.touches, found.events, resolve), window)
         return {**_window(window), **attribution_report(journeys, model, window.lookback)}
 
     def channels(self, window: Window, model: AttributionModel) -> dict[str, Any]:
-        touches, events, deliveries = self._gather(window)
+        found = self._gather(window)
         resolve = resolver(self._engine.graph)
-        journeys = _conversions_in(join(touches, events, resolve), window)
-        inside = [e for e in events if window.start <= e.at < window.end]
+        journeys = _conversions_in(join(found.touches, found.events, resolve), window)
+        inside = [e for e in found.events if window.start <= e.at < window.end]
         counts: dict[str, Counter[str]] = defaultdict(Counter)
-        for o in deliveries:
+        for o in found.deliveries:
             if window.start <= o.at < window.end:
                 counts[o.channel][str(o.status)] += 1
-        served = Counter(t.touch.channel for t in touches
-                         if t.touch.trigger_id == "" and t.touch.offer_id == ""
-                         and window.start <= t.touch.at < window.end)  # fmt: skip
+        served = Counter(t.touch.channel for t in found.served
+                         if window.start <= t.touch.at < window.end)  # fmt: skip
         credit = attribute(journeys, model, lookback=window.lookback)
         return {**_window(window), "channels": channel_report(counts, served, inside, credit)}
 

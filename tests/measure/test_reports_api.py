@@ -190,3 +190,19 @@ async def test_reports_need_a_server_or_admin_key(
     assert (await client.get("/v1/reports/funnel", auth=writer)).status_code == 403
     server = {"Authorization": "Bearer sk_test"}
     assert (await client.get("/v1/reports/funnel", headers=server)).status_code == 200
+
+
+async def test_answers_served_are_counted_per_channel(
+    client: httpx.AsyncClient, writer: tuple[str, str], admin: dict[str, str]
+) -> None:
+    await client.post("/v1/identify", json={"userId": "u-served"}, auth=writer)
+    for channel in ("web", "web", "app"):
+        asked = await client.post(
+            "/v1/recommendations", headers=admin,
+            json={"customer": {"type": "userId", "id": "u-served"}, "placement": "home",
+                  "channel": channel},
+        )  # fmt: skip
+        assert asked.status_code == 200, asked.text
+    rows = (await client.get("/v1/reports/channels", headers=admin)).json()["channels"]
+    served = {r["channel"]: r["served"] for r in rows}
+    assert (served["web"], served["app"]) == (2, 1)
