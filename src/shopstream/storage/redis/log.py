@@ -17,7 +17,8 @@ Keys (``P`` = ``{prefix}``):
 Every stream entry's id is ``{offset}-0`` (``{id}-0`` for dead letters): ids increase because
 offsets do, so ``read(after)`` is ``XRANGE P:log ({after+1}-0) +`` and a partition entry's id
 tells its offset. Both streams carry the payload (memory for one round trip when a worker
-reads); trimming them once the archive holds an event is later work.
+reads); :meth:`RedisEventLog.trim_archived` trims them below what the workers acknowledged,
+which they do only once an event is archived (``shopstream.scaleout``).
 
 One Lua script (``_APPEND``, run by EVALSHA) appends a batch atomically: for each message it
 looks its key up in ``P:dedupe``; a repeat (in the log, or earlier in the batch) gets its first
@@ -379,6 +380,69 @@ class RedisEventLog:
                 summaries = await pipe.execute()
         return sum(int(s["pending"]) for s in summaries)
 
+    @property
+    def client(self) -> Redis:
+        """The connection pool, for stores that share this Redis (online state, leases)."""
+        return self._redis
+
+    async def claim(self, group: str, consumer: str, partition: int) -> list[GroupEntry]:
+        """Take over every pending entry of ``partition`` (XAUTOCLAIM, any idle time), by offset.
+
+        For the worker that now holds the partition's lease: whoever read them before is gone.
+        """
+        if group not in self._groups:
+            await self.ensure_group(group)
+        stream = self._streams[partition]
+        claimed: list[GroupEntry] = []
+        cursor: str | bytes = "0-0"
+        with self._available():
+            while True:
+                reply = await self._redis.xautoclaim(
+                    stream, group, consumer, 0, start_id=cursor, count=500
+                )
+                cursor, entries = reply[0], reply[1]
+                claimed.extend(_entries(partition, entries))
+                if cursor in (b"0-0", "0-0"):
+                    break
+        return sorted(claimed, key=lambda e: e.offset)
+
+    async def trim_archived(self, group: str) -> Offset:
+        """Trim every stream below the first offset ``group`` has not acknowledged.
+
+        Workers acknowledge an entry only once it is archived, so what is trimmed is in the
+        archive. A partition's first unacknowledged entry is its oldest pending one or, with
+        none pending, the first it has not delivered; the order stream is trimmed below the
+        smallest of these over all partitions. Returns that offset minus one.
+        """
+        if group not in self._groups:
+            await self.ensure_group(group)
+        firsts: list[int] = []
+        with self._available():
+            last = int(await self._redis.get(self._offset) or 0)
+            for stream in self._streams:
+                first = last + 1
+                summary = await self._redis.xpending(stream, group)
+                if int(summary["pending"]):
+                    first = _offset_of(summary["min"])
+                else:
+                    groups = await self._redis.xinfo_groups(stream)
+                    info = next(g for g in groups if _text(g["name"]) == group)
+                    delivered = _offset_of(info["last-delivered-id"])
+                    after = await self._redis.xrange(stream, f"({delivered}-0", "+", count=1)
+                    if after:
+                        first = _offset_of(after[0][0])
+                await self._redis.xtrim(stream, minid=f"{first}-0", approximate=False)
+                firsts.append(first)
+            floor = min(firsts, default=last + 1)
+            await self._redis.xtrim(self._log, minid=f"{floor}-0", approximate=False)
+        return Offset(floor - 1)
+
+    async def first_offset(self) -> Offset | None:
+        """The oldest offset still in the order stream (``None`` when it is empty)."""
+        with self._available():
+            entries = await self._redis.xrange(self._log, "-", "+", count=1)
+        return _offset_of(entries[0][0]) if entries else None
+
     async def _blocking(
         self, poll: Callable[[int | None], Awaitable[bool]], timeout: float
     ) -> bool:
@@ -398,6 +462,10 @@ class RedisEventLog:
 def _offset_of(entry_id: bytes | str) -> Offset:
     text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
     return Offset(int(text.partition("-")[0]))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _entries(partition: int, entries: Iterable[Any]) -> Iterator[GroupEntry]:

@@ -1,0 +1,27 @@
+"""The scale-out system of record on PostgreSQL: migrations, the event archive (partitioned
+by day), processor snapshots, the archive's identifier index, exposures.
+
+The ``psycopg`` driver is an optional extra (``pip install 'shopstream[postgres]'``); it is
+imported when a store is built, never by importing this package.
+"""
+
+from __future__ import annotations
+
+from shopstream.storage.postgres._connection import PostgresUnavailable
+from shopstream.storage.postgres.archive import ArchivedEvent, PostgresArchive
+from shopstream.storage.postgres.exposures import PostgresExposureLog
+from shopstream.storage.postgres.index import PostgresEventIndex
+from shopstream.storage.postgres.migrate import Migration, migrate, migrations
+from shopstream.storage.postgres.state import PostgresStateStore
+
+__all__ = (
+    "ArchivedEvent",
+    "Migration",
+    "PostgresArchive",
+    "PostgresEventIndex",
+    "PostgresExposureLog",
+    "PostgresStateStore",
+    "PostgresUnavailable",
+    "migrate",
+    "migrations",
+)
