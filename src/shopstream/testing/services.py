@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -117,7 +118,7 @@ class RedisServer:
 
 class TcpProxy:
     """Forwards ``127.0.0.1:port`` to ``target``; :meth:`cut` drops every connection and
-    refuses new ones until :meth:`restore`."""
+    resets new ones until :meth:`restore`."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self._target = (target_host, target_port)
@@ -138,26 +139,24 @@ class TcpProxy:
         return urlunsplit(parts._replace(netloc=netloc))
 
     def start(self) -> None:
-        self._listen()
-        self._thread = threading.Thread(target=self._accept_forever, daemon=True)
-        self._thread.start()
-
-    def _listen(self) -> None:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
         listener.settimeout(0.1)
         self._listener = listener
+        self._thread = threading.Thread(target=self._accept_forever, args=(listener,), daemon=True)
+        self._thread.start()
 
-    def _accept_forever(self) -> None:
+    def _accept_forever(self, listener: socket.socket) -> None:
         while not self._closed:
-            if not self._open.is_set() or self._listener is None:
-                time.sleep(0.02)
-                continue
             try:
-                client, _ = self._listener.accept()
+                client, _ = listener.accept()
             except (TimeoutError, OSError):
+                continue
+            if not self._open.is_set():  # cut: reset at once, as a dead server's host would
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()
                 continue
             try:
                 upstream = socket.create_connection(self._target, timeout=5)
@@ -180,11 +179,8 @@ class TcpProxy:
                 s.shutdown(socket.SHUT_RDWR)
 
     def cut(self) -> None:
-        """Close every connection and refuse new ones (the listener closes)."""
+        """Close every connection and reset new ones until :meth:`restore`."""
         self._open.clear()
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
         with self._lock:
             conns, self._conns = self._conns, []
         for conn in conns:
@@ -193,12 +189,15 @@ class TcpProxy:
             conn.close()
 
     def restore(self) -> None:
-        self._listen()
         self._open.set()
 
     def close(self) -> None:
-        self._closed = True
         self.cut()
+        self._closed = True
+        if self._thread is not None:
+            self._thread.join()
+        if self._listener is not None:
+            self._listener.close()
 
     def __enter__(self) -> TcpProxy:
         self.start()
