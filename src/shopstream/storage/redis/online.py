@@ -109,12 +109,16 @@ end
 local function resolve(ids)
     -- the cluster named by the smallest key among every cluster and new identifier here
     local head, name = nil, nil
-    local clusters = {}
-    for _, pair in ipairs(ids) do
+    local clusters, current = {}, {}
+    for i, pair in ipairs(ids) do
         local c = redis.call('GET', P .. ':idn:' .. pair[1])
+        current[i] = c
         local h, n
         if c then
-            h = redis.call('HGET', P .. ':prof:' .. c, 'head'); n = c; clusters[c] = true
+            if clusters[c] == nil then
+                clusters[c] = redis.call('HGET', P .. ':prof:' .. c, 'head')
+            end
+            h = clusters[c]; n = c
         else
             h = pair[1]; n = pair[2]
         end
@@ -123,12 +127,15 @@ local function resolve(ids)
     for c, _ in pairs(clusters) do
         if c ~= name then merge(c, name) end
     end
-    for _, pair in ipairs(ids) do
-        redis.call('SET', P .. ':idn:' .. pair[1], name)
-        redis.call('SADD', P .. ':members:' .. name, pair[1])
+    for i, pair in ipairs(ids) do
+        if current[i] ~= name then  -- new, or in a cluster merged just now (merge moved it)
+            redis.call('SET', P .. ':idn:' .. pair[1], name)
+            redis.call('SADD', P .. ':members:' .. name, pair[1])
+        end
     end
-    local mine = redis.call('HGET', P .. ':prof:' .. name, 'head')
-    if (not mine) or head < mine then redis.call('HSET', P .. ':prof:' .. name, 'head', head) end
+    if clusters[name] == nil or head < clusters[name] then
+        redis.call('HSET', P .. ':prof:' .. name, 'head', head)
+    end
     return name
 end
 
