@@ -12,11 +12,14 @@ import pytest
 from shopstream.core import CustomerId, Offset, ProductId
 from shopstream.events import Identifier, IdType, message_to_json, parse_message
 from shopstream.measure import Exposure
+from shopstream.profiles import MemoryProfileStore, Profiles, ProfileStore
+from shopstream.profiles.snapshot import profile_to_dict
 from shopstream.scaleout import ArchivedEvent
 from shopstream.storage.postgres import (
     PostgresArchive,
     PostgresEventIndex,
     PostgresExposureLog,
+    PostgresProfileStore,
     PostgresStateStore,
     PostgresUnavailable,
     migrate,
@@ -148,3 +151,29 @@ def test_namespace_cleanup_drops_the_schema() -> None:
         migrate(POSTGRES_URL, ns.schema)
         kept: Namespace = ns
     assert sql("public", f"SELECT 1 FROM pg_namespace WHERE nspname = '{kept.schema}'") == []
+
+
+async def test_profiles_behave_as_the_memory_store(schema: str) -> None:
+    profiles = Profiles()
+    for offset, event in enumerate(["Product Viewed", "Product Added", "Order Completed"], 1):
+        m = parse_message({"type": "track", "event": event, "userId": "u1",
+                           "properties": {"product_id": "p1", "order_id": "o", "total": 3.5,
+                                          "products": [{"product_id": "p1"}]}},
+                          source="web", received_at=DAY)  # fmt: skip
+        profiles.apply(CustomerId("c1"), m, offset=offset, now=DAY)
+    profile = profiles.get(CustomerId("c1"))
+    assert profile is not None
+    pg = PostgresProfileStore(POSTGRES_URL, schema)
+    try:
+        stores: list[ProfileStore] = [MemoryProfileStore(), pg]
+        for store in stores:
+            assert await store.get(CustomerId("c1")) is None
+            await store.put([profile])
+            got = await store.get(CustomerId("c1"))
+            assert got is not None
+            assert profile_to_dict(got) == profile_to_dict(profile)
+            assert (got.last_offset, got.order_count, got.event_count) == (3, 1, 3)
+            assert await store.delete(CustomerId("c1"))
+            assert not await store.delete(CustomerId("c1"))
+    finally:
+        pg.close()

@@ -1,5 +1,5 @@
 """The scale-out system of record on PostgreSQL: migrations, the event archive (partitioned
-by day), processor snapshots, the archive's identifier index, exposures.
+by day), processor snapshots, the archive's identifier index, profiles, exposures.
 
 The ``psycopg`` driver is an optional extra (``pip install 'shopstream[postgres]'``); it is
 imported when a store is built, never by importing this package.
@@ -12,6 +12,7 @@ from shopstream.storage.postgres.archive import ArchivedEvent, PostgresArchive
 from shopstream.storage.postgres.exposures import PostgresExposureLog
 from shopstream.storage.postgres.index import PostgresEventIndex
 from shopstream.storage.postgres.migrate import Migration, migrate, migrations
+from shopstream.storage.postgres.profiles import PostgresProfileStore
 from shopstream.storage.postgres.state import PostgresStateStore
 
 __all__ = (
@@ -20,6 +21,7 @@ __all__ = (
     "PostgresArchive",
     "PostgresEventIndex",
     "PostgresExposureLog",
+    "PostgresProfileStore",
     "PostgresStateStore",
     "PostgresUnavailable",
     "migrate",
