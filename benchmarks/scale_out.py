@@ -6,10 +6,11 @@ Against the shared local Redis and PostgreSQL, each run in a fresh key prefix an
 1. The floor, measured first in the same run: the same events' payloads ``XADD``-ed
    (pipelined, 500 a round trip) to one stream, then read back with ``XREADGROUP`` (500 a
    call) and ``XACK``-ed: what Redis itself does for a worker, without any of its work.
-2. Processing: 1, then 2 ``shopstream worker`` processes are started and hold every partition;
-   ``--events`` events (analytics.js/app-shaped, ``_common.EventFactory``) are appended as the
-   collector does, and the clock runs from the first append to the last event applied to the
-   online state, archived in PostgreSQL and acknowledged.
+2. Processing: ``--events`` events (analytics.js/app-shaped, ``_common.EventFactory``) are
+   appended as the collector does; then 1, then 2 ``shopstream worker`` processes start on
+   that backlog, and the clock runs from the first partition lease taken to the last event
+   applied to the online state, archived in PostgreSQL and acknowledged. (With 2 workers the
+   first takes every partition and hands half over within a third of a lease, 0.5 s.)
 3. Detect latency: with one worker running, batches of 50 events are appended at a steady
    ``--rate`` (Redis, then the PostgreSQL archive, as a collector acknowledges with the default
    ``ack=redis+postgres``); for every batch, the time from the acknowledgement until its last
@@ -99,7 +100,8 @@ def start_workers(ns: Namespace, count: int) -> list[subprocess.Popen[bytes]]:
         "SHOPSTREAM_REDIS_PREFIX": ns.prefix, "SHOPSTREAM_POSTGRES_SCHEMA": ns.schema,
         "SHOPSTREAM_PARTITIONS": str(PARTITIONS),
     }  # fmt: skip
-    command = [sys.executable, "-m", "shopstream", "worker", "--batch", str(BATCH)]
+    command = [sys.executable, "-m", "shopstream", "worker", "--batch", str(BATCH),
+               "--lease-ms", "1500"]  # fmt: skip
     quiet = subprocess.DEVNULL
     return [
         subprocess.Popen([*command, "--name", f"bench-w{i}"], env=env, stdout=quiet, stderr=quiet)
@@ -125,27 +127,47 @@ async def wait_for_leases(client: aioredis.Redis, ns: Namespace, workers: int) -
         await asyncio.sleep(0.1)
 
 
-def archived(ns: Namespace) -> int:
-    with psycopg.connect(POSTGRES_URL, options=f"-c search_path={ns.schema}") as conn:
-        row = conn.execute("SELECT count(*) FROM events").fetchone()
-    return int(row[0]) if row else 0
+async def redis_cpu(client: aioredis.Redis) -> float:
+    """Seconds of CPU the Redis server has used (all its threads)."""
+    info = await client.info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
 
 
-async def processing(messages: list[Message], workers: int) -> float:
+async def processing(messages: list[Message], workers: int) -> tuple[float, float, float]:
+    """A backlog of ``messages`` applied by ``workers`` processes: from the first partition
+    lease taken to the last event archived (the workers' start-up is not counted).
+
+    Returns events/s, and Redis's CPU per event (µs) for the appends and for the processing.
+    """
     with scaleout_namespace() as ns:
         parts = build(settings_for(ns).model_copy(update={"ack": "redis"}))
         client = aioredis.Redis.from_url(REDIS_URL)
-        pool = start_workers(ns, workers)
         try:
-            await wait_for_leases(client, ns, workers)
-            started = time.perf_counter()
+            cpu = await redis_cpu(client)
             for i in range(0, len(messages), BATCH):
                 await parts.log.append(messages[i : i + BATCH])
-            while archived(ns) < len(messages):
-                await asyncio.sleep(0.05)
-            return len(messages) / (time.perf_counter() - started)
+            append_us = (await redis_cpu(client) - cpu) / len(messages) * 1e6
+            cpu = await redis_cpu(client)
+            leases = [f"{ns.prefix}:lease:{p}" for p in range(PARTITIONS)]
+            pool = start_workers(ns, workers)
+            try:
+                while not await client.exists(*leases):
+                    await asyncio.sleep(0.005)
+                started = time.perf_counter()
+                with psycopg.connect(
+                    POSTGRES_URL, options=f"-c search_path={ns.schema}", autocommit=True
+                ) as conn:
+                    while True:
+                        row = conn.execute("SELECT count(*) FROM events").fetchone()
+                        if row is not None and row[0] >= len(messages):
+                            break
+                        await asyncio.sleep(0.05)
+                rate = len(messages) / (time.perf_counter() - started)
+                process_us = (await redis_cpu(client) - cpu) / len(messages) * 1e6
+                return rate, append_us, process_us
+            finally:
+                stop(pool)
         finally:
-            stop(pool)
             await client.aclose()
             await parts.log.close()
             for close in parts.closers:
@@ -208,8 +230,8 @@ async def main() -> None:
     messages = events(count)
     with scaleout_namespace() as ns:
         floor = await raw_floor(messages, ns)
-    one = await processing(messages, 1)
-    two = await processing(events(count, seed=8), 2)
+    one, append_us, process_us = await processing(messages, 1)
+    two, _, _ = await processing(events(count, seed=8), 2)
     latency = await detect(events(int(args.rate * seconds * 1.2) + 100, seed=9), args.rate, seconds)
     base = floor["xadd_plus_xreadgroup_per_s"]
     rows = [
@@ -223,6 +245,10 @@ async def main() -> None:
     print(f"scale-out, {count:,} events, {PARTITIONS} partitions, {os.cpu_count()} CPUs")
     print(table(rows))
     print(
+        f"Redis CPU an event: {append_us:.0f} µs to append (dedupe, order stream, partition), "
+        f"{process_us:.0f} µs to process (read, apply online state, ack, trim)"
+    )
+    print(
         f"detect at {latency['rate_events_per_s']:,} ev/s (append ack -> applied online): "
         f"p50 {latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms "
         f"(poll round trip {latency['poll_round_trip_p50_ms']:.2f} ms, {latency['batches']} batches)"
@@ -233,6 +259,7 @@ async def main() -> None:
             "quick": args.quick, "events": count, "partitions": PARTITIONS, "batch": BATCH,
             "floor": floor, "workers_1_events_per_s": one, "workers_2_events_per_s": two,
             "workers_1_x_floor": one / base, "workers_2_x_floor": two / base, "detect": latency,
+            "redis_cpu_us_per_event": {"append": append_us, "process": process_us},
         },
     )  # fmt: skip
     print(f"wrote {path}")
