@@ -109,6 +109,15 @@ def start_workers(ns: Namespace, count: int) -> list[subprocess.Popen[bytes]]:
     ]
 
 
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    """User + system CPU a running process has used (Linux ``/proc``; 0.0 elsewhere)."""
+    try:
+        fields = open(f"/proc/{process.pid}/stat").read().rpartition(")")[2].split()  # noqa: SIM115
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop(workers: list[subprocess.Popen[bytes]]) -> None:
     for w in workers:
         w.send_signal(signal.SIGTERM)
@@ -133,11 +142,12 @@ async def redis_cpu(client: aioredis.Redis) -> float:
     return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
 
 
-async def processing(messages: list[Message], workers: int) -> tuple[float, float, float]:
+async def processing(messages: list[Message], workers: int) -> tuple[float, float, float, float]:
     """A backlog of ``messages`` applied by ``workers`` processes: from the first partition
     lease taken to the last event archived (the workers' start-up is not counted).
 
-    Returns events/s, and Redis's CPU per event (µs) for the appends and for the processing.
+    Returns events/s, Redis's CPU per event (µs) for the appends and for the processing, and
+    the workers' own CPU per event (µs, start-up included).
     """
     with scaleout_namespace() as ns:
         parts = build(settings_for(ns).model_copy(update={"ack": "redis"}))
@@ -164,7 +174,8 @@ async def processing(messages: list[Message], workers: int) -> tuple[float, floa
                         await asyncio.sleep(0.05)
                 rate = len(messages) / (time.perf_counter() - started)
                 process_us = (await redis_cpu(client) - cpu) / len(messages) * 1e6
-                return rate, append_us, process_us
+                worker_us = sum(cpu_seconds(w) for w in pool) / len(messages) * 1e6
+                return rate, append_us, process_us, worker_us
             finally:
                 stop(pool)
         finally:
@@ -230,8 +241,8 @@ async def main() -> None:
     messages = events(count)
     with scaleout_namespace() as ns:
         floor = await raw_floor(messages, ns)
-    one, append_us, process_us = await processing(messages, 1)
-    two, _, _ = await processing(events(count, seed=8), 2)
+    one, append_us, process_us, worker_us = await processing(messages, 1)
+    two, _, _, _ = await processing(events(count, seed=8), 2)
     latency = await detect(events(int(args.rate * seconds * 1.2) + 100, seed=9), args.rate, seconds)
     base = floor["xadd_plus_xreadgroup_per_s"]
     rows = [
@@ -246,7 +257,8 @@ async def main() -> None:
     print(table(rows))
     print(
         f"Redis CPU an event: {append_us:.0f} µs to append (dedupe, order stream, partition), "
-        f"{process_us:.0f} µs to process (read, apply online state, ack, trim)"
+        f"{process_us:.0f} µs to process (read, apply online state, ack, trim); "
+        f"worker CPU an event: {worker_us:.0f} µs (its start-up included)"
     )
     print(
         f"detect at {latency['rate_events_per_s']:,} ev/s (append ack -> applied online): "
@@ -260,6 +272,7 @@ async def main() -> None:
             "floor": floor, "workers_1_events_per_s": one, "workers_2_events_per_s": two,
             "workers_1_x_floor": one / base, "workers_2_x_floor": two / base, "detect": latency,
             "redis_cpu_us_per_event": {"append": append_us, "process": process_us},
+            "worker_cpu_us_per_event": worker_us,
         },
     )  # fmt: skip
     print(f"wrote {path}")
