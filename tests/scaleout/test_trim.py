@@ -1,0 +1,71 @@
+"""Streams are trimmed only below what every partition acknowledged (hence archived), and the
+log still reads whole, in order: Redis for the recent part, the archive for the rest."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from shopstream.settings import Settings
+from shopstream.storage.scaleout import ScaleOutLog, build, build_worker
+from shopstream.testing import POSTGRES_URL, REDIS_URL, scaleout_namespace
+
+from .traffic import traffic
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def settings() -> AsyncIterator[Settings]:
+    with scaleout_namespace() as ns:
+        yield Settings(
+            redis_url=REDIS_URL, postgres_url=POSTGRES_URL, redis_prefix=ns.prefix,
+            postgres_schema=ns.schema, partitions=4, ack="redis",
+        )  # fmt: skip
+
+
+async def test_trimmed_history_is_read_from_the_archive(settings: Settings) -> None:
+    parts = build(settings)
+    workers = build_worker(settings, name="w", block_ms=20, lease_ms=200)
+    log = parts.log
+    assert isinstance(log, ScaleOutLog)
+    messages = traffic(130, seed=11)
+    try:
+        await log.append(messages[:100])
+        while workers.worker.stats.processed < 100:
+            await workers.worker.step()
+        assert await workers.log.trim_archived("workers") == 100
+        assert await log.redis.read(0, 1000) == []  # all archived: Redis holds none of it
+
+        await log.append(messages[100:130])
+        # Read but not acknowledged (a worker died holding them): never trimmed, while
+        # everything around them is processed and trimmed.
+        held = await workers.log.group_read("workers", "dead", 2, partitions=[0, 1, 2, 3])
+        assert held
+        while workers.worker.stats.processed < 130 - len(held):
+            await workers.worker.step()
+        floor = await workers.log.trim_archived("workers")
+        assert floor == min(h.offset for h in held) - 1
+        assert await log.redis.first_offset() == min(h.offset for h in held)
+        # The worker goes too; the next one takes its partitions once the leases run out,
+        # claims the dead consumer's entries and applies them; then everything is trimmed.
+        await workers.close()
+        workers = build_worker(settings, name="next", block_ms=20, lease_ms=200)
+        await asyncio.sleep(0.3)
+        while workers.worker.stats.processed < len(held):
+            await workers.worker.step()
+        assert workers.worker.stats.claimed == len(held)
+        assert await workers.log.trim_archived("workers") == 130
+        assert await log.redis.first_offset() is None
+
+        records = await log.read(0, 1000)
+        assert [r.offset for r in records] == list(range(1, 131))
+        assert [r.message.message_id for r in records] == [m.message_id for m in messages]
+        assert [r.offset for r in await log.read(95, 10)] == list(range(96, 106))
+    finally:
+        await workers.close()
+        await log.close()
+        for close in parts.closers:
+            close()
