@@ -15,13 +15,14 @@ offsets it applied, the archive keeps one row per offset.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shopstream.core import stable_hash
+from shopstream.core import CustomerId, stable_hash
 from shopstream.log import LogUnavailable
 from shopstream.scaleout.errors import LeaseLost
 from shopstream.scaleout.store import (
@@ -85,6 +86,7 @@ class Worker:
         self._renewed = 0.0
         self._trimmed = time.monotonic()
         self._stopping = asyncio.Event()
+        self._inflight: asyncio.Task[None] | None = None
         self.stats = WorkerStats()
 
     def stop(self) -> None:
@@ -99,6 +101,8 @@ class Worker:
                     backoff = 0.05
                 except LogUnavailable as exc:  # Redis or PostgreSQL away: retry, keep nothing
                     self.stats.errors += 1
+                    with contextlib.suppress(LogUnavailable):
+                        await self.settle()
                     self._unclaimed |= set(self.owned)
                     logger.warning("%s: %s; retrying in %.2f s", self.name, exc, backoff)
                     await asyncio.sleep(backoff)
@@ -127,6 +131,7 @@ class Worker:
         if entries:
             applied += await self._process(entries)
         if time.monotonic() - self._trimmed >= self._trim_every:
+            await self.settle()
             self._trimmed = time.monotonic()
             self.stats.trimmed_to = int(await self._log.trim_archived(self.group))
         return applied
@@ -144,16 +149,32 @@ class Worker:
         except LeaseLost as exc:
             self.stats.lost_leases += 1
             logger.warning("%s: %s", self.name, exc)
+            await self.settle()
             await self._renew()  # forget the partitions that moved; their owner claims the batch
             return 0
+        # Archive and acknowledge this batch while the next one is read and applied: one batch
+        # in flight, archived and acknowledged in order. A crash in between redelivers both
+        # batches, which changes nothing.
+        await self.settle()
+        self._inflight = asyncio.create_task(self._archive_and_ack(mine, customers))
+        return len(mine)
+
+    async def _archive_and_ack(
+        self, entries: Sequence[Entry], customers: Sequence[CustomerId | None]
+    ) -> None:
         await self._archive.archive([
             ArchivedEvent(e.offset, e.partition, e.payload, e.message, c)
-            for e, c in zip(mine, customers, strict=True)
+            for e, c in zip(entries, customers, strict=True)
         ])  # fmt: skip
-        await self._log.ack(self.group, mine)
-        self.stats.processed += len(mine)
+        await self._log.ack(self.group, entries)
+        self.stats.processed += len(entries)
         self.stats.batches += 1
-        return len(mine)
+
+    async def settle(self) -> None:
+        """Wait for the batch in flight to be archived and acknowledged (its error, if any)."""
+        if self._inflight is not None:
+            task, self._inflight = self._inflight, None
+            await task
 
     async def _renew(self) -> None:
         for partition, token in list(self.owned.items()):
@@ -170,6 +191,8 @@ class Worker:
         live = await self._leases.heartbeat(self.name, self._lease_ms)
         total = self._log.partitions
         share = math.ceil(total / max(live, 1))
+        if len(self.owned) > share:
+            await self.settle()
         while len(self.owned) > share:  # others joined: hand partitions back between batches
             partition = max(self.owned)
             await self._leases.release(partition, self.owned.pop(partition))
@@ -188,6 +211,12 @@ class Worker:
                 logger.info("%s took partition %d", self.name, partition)
 
     async def _release_all(self) -> None:
+        try:
+            await self.settle()
+        except LogUnavailable:
+            logger.warning(
+                "%s stops with a batch not archived; its next owner claims it", self.name
+            )
         for partition, token in list(self.owned.items()):
             try:
                 await self._leases.release(partition, token)
