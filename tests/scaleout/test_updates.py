@@ -51,3 +51,13 @@ def test_events_about_things_touch_no_shopper_but_traits_are_kept_as_json() -> N
     u = online_update(Offset(2), who)
     assert u.traits == {"tier": '"gold"', "n": "2"}
     assert u.identifiers == (("0u9", canonical_id(Identifier(IdType.USER_ID, "u9"))),)
+
+
+def test_public_names_are_exported_and_none_is_private() -> None:
+    import shopstream.scaleout
+
+    names = shopstream.scaleout.__all__
+    assert isinstance(names, tuple)
+    assert all(not name.startswith("_") and getattr(shopstream.scaleout, name) for name in names)
+    public = {n for n in dir(shopstream.scaleout) if not n.startswith("_")}
+    assert public - {"errors", "store", "updates", "worker", "annotations"} == set(names)
