@@ -106,7 +106,7 @@ class Engine:
 
             parts = build(settings)
             return cls(
-                settings, parts.log, parts.states, parts.index,
+                settings, parts.log, parts.states, parts.index, audit=parts.audit,
                 exposures=parts.exposures, closers=parts.closers,
             )  # fmt: skip
         from shopstream.storage.sqlite import (

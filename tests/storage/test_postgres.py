@@ -9,14 +9,15 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from shopstream.core import CustomerId, Offset, ProductId
+from shopstream.core import CustomerId, Offset, ProductId, StoreId
 from shopstream.events import Identifier, IdType, message_to_json, parse_message
 from shopstream.measure import Exposure
-from shopstream.profiles import MemoryProfileStore, Profiles, ProfileStore
+from shopstream.profiles import AuditEntry, MemoryProfileStore, Profiles, ProfileStore
 from shopstream.profiles.snapshot import profile_to_dict
 from shopstream.scaleout import ArchivedEvent
 from shopstream.storage.postgres import (
     PostgresArchive,
+    PostgresAuditLog,
     PostgresEventIndex,
     PostgresExposureLog,
     PostgresProfileStore,
@@ -177,3 +178,23 @@ async def test_profiles_behave_as_the_memory_store(schema: str) -> None:
             assert not await store.delete(CustomerId("c1"))
     finally:
         pg.close()
+
+
+async def test_the_audit_log_is_append_only(schema: str) -> None:
+    log = PostgresAuditLog(POSTGRES_URL, schema)
+    try:
+        first = await log.record(
+            AuditEntry(DAY, "a-7", "associate", CustomerId("c1"), "profile.view", StoreId("s1"))
+        )
+        await log.record(AuditEntry(DAY, "a-8", "associate", CustomerId("c2"), "profile.view"))
+        assert first.id == 1
+        assert [e.actor for e in await log.read()] == ["a-7", "a-8"]
+        assert await log.read(customer_id=CustomerId("c1")) == [first]
+        assert [e.id for e in await log.read(after=1)] == [2]
+        with (
+            pytest.raises(psycopg.errors.RaiseException, match="append-only"),
+            psycopg.connect(POSTGRES_URL, options=f"-c search_path={schema}") as conn,
+        ):
+            conn.execute("DELETE FROM audit")
+    finally:
+        log.close()

@@ -23,17 +23,17 @@ from shopstream.core import Offset
 from shopstream.events import Message, message_to_json
 from shopstream.log import DeadLetter, EventIndex, EventLog, LogRecord, StateStore
 from shopstream.measure import ExposureLog
+from shopstream.profiles import AuditLog
 from shopstream.scaleout import ArchivedEvent, Worker
 from shopstream.storage.postgres import (
     PostgresArchive,
+    PostgresAuditLog,
     PostgresEventIndex,
     PostgresExposureLog,
     PostgresStateStore,
     migrate,
 )
-from shopstream.storage.redis import RedisEventLog
-from shopstream.storage.redis.leases import RedisLeases
-from shopstream.storage.redis.online import RedisOnlineState
+from shopstream.storage.redis import RedisEventLog, RedisLeases, RedisOnlineState
 
 if TYPE_CHECKING:
     from shopstream.settings import Settings
@@ -110,6 +110,7 @@ class ScaleOutParts:
     states: StateStore
     index: EventIndex
     exposures: ExposureLog
+    audit: AuditLog
     closers: tuple[Callable[[], None], ...]
 
 
@@ -133,9 +134,9 @@ def build(settings: Settings) -> ScaleOutParts:
     states = PostgresStateStore(pg_url, schema)
     index = PostgresEventIndex(pg_url, schema)
     exposures = PostgresExposureLog(pg_url, schema)
-    return ScaleOutParts(
-        log, states, index, exposures, (states.close, index.close, exposures.close)
-    )
+    audit = PostgresAuditLog(pg_url, schema)
+    closers = (states.close, index.close, exposures.close, audit.close)
+    return ScaleOutParts(log, states, index, exposures, audit, closers)
 
 
 def warn_if_not_durable(redis_url: str, ack: str) -> None:

@@ -1,5 +1,5 @@
 """The scale-out system of record on PostgreSQL: migrations, the event archive (partitioned
-by day), processor snapshots, the archive's identifier index, profiles, exposures.
+by day), processor snapshots, the archive's identifier index, profiles, exposures, the audit log.
 
 The ``psycopg`` driver is an optional extra (``pip install 'shopstream[postgres]'``); it is
 imported when a store is built, never by importing this package.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from shopstream.storage.postgres._connection import PostgresUnavailable
 from shopstream.storage.postgres.archive import ArchivedEvent, PostgresArchive
+from shopstream.storage.postgres.audit import PostgresAuditLog
 from shopstream.storage.postgres.exposures import PostgresExposureLog
 from shopstream.storage.postgres.index import PostgresEventIndex
 from shopstream.storage.postgres.migrate import Migration, migrate, migrations
@@ -19,6 +20,7 @@ __all__ = (
     "ArchivedEvent",
     "Migration",
     "PostgresArchive",
+    "PostgresAuditLog",
     "PostgresEventIndex",
     "PostgresExposureLog",
     "PostgresProfileStore",
