@@ -6,11 +6,12 @@ Against the shared local Redis and PostgreSQL, each run in a fresh key prefix an
 1. The floor, measured first in the same run: the same events' payloads ``XADD``-ed
    (pipelined, 500 a round trip) to one stream, then read back with ``XREADGROUP`` (500 a
    call) and ``XACK``-ed: what Redis itself does for a worker, without any of its work.
-2. Processing: ``--events`` events (analytics.js/app-shaped, ``_common.EventFactory``) are
-   appended as the collector does; then 1, then 2 ``shopstream worker`` processes start on
-   that backlog, and the clock runs from the first partition lease taken to the last event
-   applied to the online state, archived in PostgreSQL and acknowledged. (With 2 workers the
-   first takes every partition and hands half over within a third of a lease, 0.5 s.)
+2. Processing: 1, then 2 ``shopstream worker`` processes start and share the partitions out,
+   are paused (SIGSTOP) while ``--events`` events (analytics.js/app-shaped,
+   ``_common.EventFactory``) are appended as the collector does, and resumed: the clock runs
+   from then to the last event applied to the online state, archived in PostgreSQL and
+   acknowledged. CPU per event is read for Redis (``INFO cpu``), the workers and their
+   PostgreSQL backends (``/proc``), over the same span.
 3. Detect latency: with one worker running, batches of 50 events are appended at a steady
    ``--rate`` (Redis, then the PostgreSQL archive, as a collector acknowledges with the default
    ``ack=redis+postgres``); for every batch, the time from the acknowledgement until its last
@@ -101,7 +102,7 @@ def start_workers(ns: Namespace, count: int) -> list[subprocess.Popen[bytes]]:
         "SHOPSTREAM_PARTITIONS": str(PARTITIONS),
     }  # fmt: skip
     command = [sys.executable, "-m", "shopstream", "worker", "--batch", str(BATCH),
-               "--lease-ms", "1500"]  # fmt: skip
+               "--lease-ms", "10000"]  # fmt: skip
     quiet = subprocess.DEVNULL
     return [
         subprocess.Popen([*command, "--name", f"bench-w{i}"], env=env, stdout=quiet, stderr=quiet)
@@ -116,6 +117,23 @@ def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu(ns: Namespace) -> float:
+    """CPU seconds used by the PostgreSQL backends serving this run's schema (same machine)."""
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+            (f"shopstream {ns.schema}",),
+        ).fetchall()]  # fmt: skip
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()  # noqa: SIM115
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def stop(workers: list[subprocess.Popen[bytes]]) -> None:
@@ -142,43 +160,53 @@ async def redis_cpu(client: aioredis.Redis) -> float:
     return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
 
 
-async def processing(messages: list[Message], workers: int) -> tuple[float, float, float, float]:
-    """A backlog of ``messages`` applied by ``workers`` processes: from the first partition
-    lease taken to the last event archived (the workers' start-up is not counted).
+async def processing(
+    messages: list[Message], workers: int
+) -> tuple[float, float, float, float, float]:
+    """A backlog of ``messages`` applied by ``workers`` processes.
 
-    Returns events/s, Redis's CPU per event (µs) for the appends and for the processing, and
-    the workers' own CPU per event (µs, start-up included).
+    The workers start on an empty log and share the partitions out; then they are paused
+    (SIGSTOP), the backlog is appended, and the clock runs from their resumption to the last
+    event archived: neither start-up nor the appends are counted.
+
+    Returns events/s, Redis's CPU per event (µs) for the appends and for the processing, the
+    workers' own CPU per event (µs), and their PostgreSQL backends' CPU per event (µs).
     """
     with scaleout_namespace() as ns:
         parts = build(settings_for(ns).model_copy(update={"ack": "redis"}))
         client = aioredis.Redis.from_url(REDIS_URL)
+        pool = start_workers(ns, workers)
         try:
+            await wait_for_leases(client, ns, workers)
+            for w in pool:
+                w.send_signal(signal.SIGSTOP)
             cpu = await redis_cpu(client)
             for i in range(0, len(messages), BATCH):
                 await parts.log.append(messages[i : i + BATCH])
             append_us = (await redis_cpu(client) - cpu) / len(messages) * 1e6
             cpu = await redis_cpu(client)
-            leases = [f"{ns.prefix}:lease:{p}" for p in range(PARTITIONS)]
-            pool = start_workers(ns, workers)
-            try:
-                while not await client.exists(*leases):
-                    await asyncio.sleep(0.005)
-                started = time.perf_counter()
-                with psycopg.connect(
-                    POSTGRES_URL, options=f"-c search_path={ns.schema}", autocommit=True
-                ) as conn:
-                    while True:
-                        row = conn.execute("SELECT count(*) FROM events").fetchone()
-                        if row is not None and row[0] >= len(messages):
-                            break
-                        await asyncio.sleep(0.05)
-                rate = len(messages) / (time.perf_counter() - started)
-                process_us = (await redis_cpu(client) - cpu) / len(messages) * 1e6
-                worker_us = sum(cpu_seconds(w) for w in pool) / len(messages) * 1e6
-                return rate, append_us, process_us, worker_us
-            finally:
-                stop(pool)
+            worker_cpu = sum(cpu_seconds(w) for w in pool)
+            pg_cpu = postgres_cpu(ns)
+            started = time.perf_counter()
+            for w in pool:
+                w.send_signal(signal.SIGCONT)
+            with psycopg.connect(
+                POSTGRES_URL, options=f"-c search_path={ns.schema}", autocommit=True
+            ) as conn:
+                while True:
+                    row = conn.execute("SELECT count(*) FROM events").fetchone()
+                    if row is not None and row[0] >= len(messages):
+                        break
+                    await asyncio.sleep(0.05)
+            rate = len(messages) / (time.perf_counter() - started)
+            process_us = (await redis_cpu(client) - cpu) / len(messages) * 1e6
+            worker_us = (sum(cpu_seconds(w) for w in pool) - worker_cpu) / len(messages) * 1e6
+            pg_us = (postgres_cpu(ns) - pg_cpu) / len(messages) * 1e6
+            return rate, append_us, process_us, worker_us, pg_us
         finally:
+            for w in pool:
+                w.send_signal(signal.SIGCONT)
+            stop(pool)
             await client.aclose()
             await parts.log.close()
             for close in parts.closers:
@@ -241,8 +269,8 @@ async def main() -> None:
     messages = events(count)
     with scaleout_namespace() as ns:
         floor = await raw_floor(messages, ns)
-    one, append_us, process_us, worker_us = await processing(messages, 1)
-    two, _, _, _ = await processing(events(count, seed=8), 2)
+    one, append_us, process_us, worker_us, pg_us = await processing(messages, 1)
+    two, *_ = await processing(events(count, seed=8), 2)
     latency = await detect(events(int(args.rate * seconds * 1.2) + 100, seed=9), args.rate, seconds)
     base = floor["xadd_plus_xreadgroup_per_s"]
     rows = [
@@ -258,7 +286,8 @@ async def main() -> None:
     print(
         f"Redis CPU an event: {append_us:.0f} µs to append (dedupe, order stream, partition), "
         f"{process_us:.0f} µs to process (read, apply online state, ack, trim); "
-        f"worker CPU an event: {worker_us:.0f} µs (its start-up included)"
+        f"worker CPU an event: {worker_us:.0f} µs; "
+        f"PostgreSQL CPU an event (archive): {pg_us:.0f} µs"
     )
     print(
         f"detect at {latency['rate_events_per_s']:,} ev/s (append ack -> applied online): "
@@ -273,6 +302,7 @@ async def main() -> None:
             "workers_1_x_floor": one / base, "workers_2_x_floor": two / base, "detect": latency,
             "redis_cpu_us_per_event": {"append": append_us, "process": process_us},
             "worker_cpu_us_per_event": worker_us,
+            "postgres_cpu_us_per_event": pg_us,
         },
     )  # fmt: skip
     print(f"wrote {path}")

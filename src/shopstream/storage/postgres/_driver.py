@@ -40,6 +40,7 @@ def connect(url: str, schema: str, *, autocommit: bool = False) -> psycopg.Conne
         autocommit=autocommit,
         options=f"-c search_path={check_schema(schema)}",
         connect_timeout=5,
+        application_name=f"shopstream {schema}",  # operators see whose connections these are
     )
     return conn
 
@@ -48,6 +49,9 @@ async def connect_async(url: str, schema: str) -> psycopg.AsyncConnection:
     """As :func:`connect`, for asyncio code (autocommit off)."""
     driver = require_psycopg()
     conn: psycopg.AsyncConnection = await driver.AsyncConnection.connect(
-        url, options=f"-c search_path={check_schema(schema)}", connect_timeout=5
+        url,
+        options=f"-c search_path={check_schema(schema)}",
+        connect_timeout=5,
+        application_name=f"shopstream {schema}",
     )
     return conn
