@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
+from shopstream.core import Offset
+from shopstream.events import message_to_json
 from shopstream.settings import Settings
 from shopstream.storage.scaleout import ScaleOutLog, build, build_worker
 from shopstream.testing import POSTGRES_URL, REDIS_URL, scaleout_namespace
 
-from .traffic import traffic
+from .traffic import START, traffic
 
 pytestmark = pytest.mark.integration
 
@@ -69,3 +72,29 @@ async def test_trimmed_history_is_read_from_the_archive(settings: Settings) -> N
         await log.close()
         for close in parts.closers:
             close()
+
+
+async def test_a_retried_append_archives_the_version_first_appended() -> None:
+    with scaleout_namespace() as ns:
+        settings = Settings(
+            redis_url=REDIS_URL, postgres_url=POSTGRES_URL, redis_prefix=ns.prefix,
+            postgres_schema=ns.schema, partitions=4,
+        )  # fmt: skip
+        parts = build(settings)
+        log = parts.log
+        assert isinstance(log, ScaleOutLog)
+        first = traffic(1, seed=12)[0]
+        try:
+            [offset] = await log.append([first])
+            # The same message received again a day later (a client retrying after a 503
+            # whose append had reached Redis): stamped again, yet the same event.
+            later = (first.received_at or START) + timedelta(days=1)
+            again = first.model_copy(update={"received_at": later})
+            assert await log.append([again, again]) == [offset, offset]
+            assert await log.archive.count() == 1
+            [record] = await log.archive.read(Offset(0), 10)
+            assert record.payload == message_to_json(first)
+        finally:
+            await log.close()
+            for close in parts.closers:
+                close()

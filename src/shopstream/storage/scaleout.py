@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shopstream.core import Offset
-from shopstream.events import Message, message_to_json
+from shopstream.events import Message, message_from_json, message_to_json
 from shopstream.log import DeadLetter, EventIndex, EventLog, LogRecord, StateStore
 from shopstream.measure import ExposureLog
 from shopstream.profiles import AuditLog
@@ -52,16 +52,27 @@ class ScaleOutLog:
         self._archive_on_append = archive_on_append
 
     async def append(self, messages: Sequence[Message]) -> list[Offset]:
-        offsets = await self.redis.append(messages)
+        marked = await self.redis.append_marked(messages)
         if self._archive_on_append and messages:
-            first: dict[Offset, Message] = {}
-            for offset, message in zip(offsets, messages, strict=True):
-                first.setdefault(offset, message)
-            await self.archive.archive([
+            # The archive keeps each offset as it was first appended: a retried request
+            # (received again, stamped again) must not archive a second, different version.
+            fresh: dict[Offset, Message] = {}
+            repeats: set[Offset] = set()
+            for (offset, new), message in zip(marked, messages, strict=True):
+                if new:
+                    fresh.setdefault(offset, message)
+                else:
+                    repeats.add(offset)
+            stored = await self.redis.payloads(sorted(repeats - set(fresh)))
+            events = [
                 ArchivedEvent(o, self.redis.partition_of(m), message_to_json(m), m, None)
-                for o, m in first.items()
-            ])  # fmt: skip
-        return offsets
+                for o, m in fresh.items()
+            ]
+            for offset, payload in stored.items():
+                m = message_from_json(payload)
+                events.append(ArchivedEvent(offset, self.redis.partition_of(m), payload, m, None))
+            await self.archive.archive(events)
+        return [offset for offset, _ in marked]
 
     async def read(self, after: Offset, limit: int) -> list[LogRecord]:
         records = await self.redis.read(after, limit)

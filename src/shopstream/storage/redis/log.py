@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 _APPEND = """
 -- KEYS: offset counter, dedupe hash, order stream, meta hash, partition streams 0..P-1
 -- ARGV: partition count, then (dedupe key, partition, payload) for each message
+-- Returns each message's offset; a repeat's negated (it was appended before, as then sent)
 local partitions = ARGV[1]
 local known = redis.call('HGET', KEYS[4], 'partitions')
 if not known then
@@ -66,7 +67,7 @@ local offsets = {}
 for i = 2, #ARGV, 3 do
     local first = redis.call('HGET', KEYS[2], ARGV[i])
     if first then
-        offsets[#offsets + 1] = tonumber(first)
+        offsets[#offsets + 1] = -tonumber(first)
     else
         last = last + 1
         local offset = string.format('%d', last)
@@ -208,6 +209,11 @@ class RedisEventLog:
     # -- the EventLog protocol ----------------------------------------------------------------
 
     async def append(self, messages: Sequence[Message]) -> list[Offset]:
+        return [offset for offset, _ in await self.append_marked(messages)]
+
+    async def append_marked(self, messages: Sequence[Message]) -> list[tuple[Offset, bool]]:
+        """As :meth:`append`, with whether each message was new (``False``: a repeat, whose
+        offset holds the payload as first appended)."""
         if not messages:
             return []
         args: list[str | bytes | int] = [self.partitions]
@@ -222,7 +228,7 @@ class RedisEventLog:
                     raise
                 msg = f"the Redis event log refused the append: {exc}"
                 raise LogError(msg) from exc
-        return [Offset(int(offset)) for offset in offsets]
+        return [(Offset(abs(int(o))), int(o) > 0) for o in offsets]
 
     async def read(self, after: Offset, limit: int) -> list[LogRecord]:
         if limit <= 0:
@@ -230,6 +236,19 @@ class RedisEventLog:
         with self._available():
             entries = await self._redis.xrange(self._log, f"{after + 1}-0", "+", count=limit)
         return [LogRecord(_offset_of(entry_id), fields[b"payload"]) for entry_id, fields in entries]
+
+    async def payloads(self, offsets: Sequence[Offset]) -> dict[Offset, bytes]:
+        """The logged payloads of ``offsets`` still in the order stream (trimmed ones are not)."""
+        with self._available():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for offset in offsets:
+                    pipe.xrange(self._log, f"{offset}-0", f"{offset}-0", count=1)
+                replies = await pipe.execute()
+        return {
+            offset: entries[0][1][b"payload"]
+            for offset, entries in zip(offsets, replies, strict=True)
+            if entries
+        }
 
     async def last_offset(self) -> Offset:
         with self._available():
