@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
+import orjson
 import pytest
 
-from shopstream.events import parse_message
+from shopstream.events import MAX_EVENT_BYTES, parse_message
 from shopstream.simulate import (
     ONLINE_RETAIL_DIR,
     TAOBAO_FILE,
@@ -189,3 +190,24 @@ def _taobao_rows(limit: int) -> list[list[str]]:
 def _retail_rows(path: Path) -> list[dict[str, str]]:
     with gzip.open(path, "rt", newline="") as text:
         return list(csv.DictReader(text))
+
+
+def test_retail_invoices_too_big_for_one_event_are_sent_without_line_names(
+    tmp_path: Path,
+) -> None:
+    header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+    small = [
+        f"1,S{n},SMALL THING {n},1,2011-01-02 10:00:00,1.25,17850,United Kingdom" for n in range(3)
+    ]
+    big = [
+        f"2,B{n},A RATHER LONG PRODUCT DESCRIPTION NUMBER {n},2,2011-01-02 11:00:00,3.5,17850,United Kingdom"
+        for n in range(500)
+    ]
+    day = tmp_path / "2011-01-02.csv"
+    day.write_text("\n".join([header, *small, *big]) + "\n")
+    first, second = online_retail_events(day)
+    assert all("name" in line for line in first["properties"]["products"])
+    assert len(second["properties"]["products"]) == 500
+    assert not any("name" in line for line in second["properties"]["products"])
+    assert len(orjson.dumps(second)) <= MAX_EVENT_BYTES
+    parse_message(second, source="retail", received_at=RECEIVED)

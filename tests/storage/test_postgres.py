@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +13,7 @@ import pytest
 
 from shopstream.core import CustomerId, Offset, ProductId, StoreId
 from shopstream.events import Identifier, IdType, message_to_json, parse_message
+from shopstream.log import ChildSavable
 from shopstream.measure import Exposure
 from shopstream.profiles import AuditEntry, MemoryProfileStore, Profiles, ProfileStore
 from shopstream.profiles.snapshot import profile_to_dict
@@ -198,3 +201,23 @@ async def test_the_audit_log_is_append_only(schema: str) -> None:
             conn.execute("DELETE FROM audit")
     finally:
         log.close()
+
+
+def test_a_forked_child_saves_state_through_its_own_connection(schema: str) -> None:
+    states = PostgresStateStore(POSTGRES_URL, schema)
+    try:
+        asyncio.run(states.save("live", Offset(1), b"one"))  # the parent's connection is open
+        pid = os.fork()
+        if pid == 0:  # the child, as the consumer's forked save runs it
+            code = 0
+            try:
+                states.save_from_child("live", Offset(2), b"two")
+            except BaseException:
+                code = 1
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert asyncio.run(states.load("live")) == (2, b"two")  # the parent's connection works
+        assert isinstance(states, ChildSavable)
+    finally:
+        states.close()

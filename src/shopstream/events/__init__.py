@@ -26,10 +26,12 @@ from shopstream.events.normalize import (
 )
 from shopstream.events.parse import parse_message
 from shopstream.events.properties import PROPERTY_MODELS, ProductItem, check_properties
+from shopstream.events.redact import redact
 from shopstream.events.vocabulary import (
     ADMIN_SOURCE,
     ADMIN_USER,
     HASHED_ID_TYPES,
+    MAX_EVENT_BYTES,
     AdminEvent,
     Channel,
     EventName,
@@ -41,6 +43,7 @@ __all__ = (
     "ADMIN_SOURCE",
     "ADMIN_USER",
     "HASHED_ID_TYPES",
+    "MAX_EVENT_BYTES",
     "MESSAGE_MODELS",
     "PROPERTY_MODELS",
     "AdminEvent",
@@ -70,4 +73,5 @@ __all__ = (
     "normalize_email",
     "normalize_phone",
     "parse_message",
+    "redact",
 )

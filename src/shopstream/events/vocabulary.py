@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+MAX_EVENT_BYTES = 32 * 1024
+"""The largest event accepted, as sent (Segment's limit)."""
+
 
 class MessageType(StrEnum):
     TRACK = "track"

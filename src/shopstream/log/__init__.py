@@ -5,8 +5,9 @@ Backends (SQLite, Redis Streams) implement :class:`EventLog` in ``shopstream.sto
 
 from __future__ import annotations
 
-from shopstream.log.collector import MAX_EVENT_BYTES, Collector, CollectResult
-from shopstream.log.consumer import Consumer, GcFreezer, Processor, StateStore
+from shopstream.events import MAX_EVENT_BYTES
+from shopstream.log.collector import Collector, CollectResult
+from shopstream.log.consumer import ChildSavable, Consumer, GcFreezer, Processor, StateStore
 from shopstream.log.errors import LogError, LogUnavailable
 from shopstream.log.fanout import Fanout
 from shopstream.log.records import DeadLetter, LogRecord, Rejection
@@ -14,6 +15,7 @@ from shopstream.log.store import EventIndex, EventLog
 
 __all__ = (
     "MAX_EVENT_BYTES",
+    "ChildSavable",
     "CollectResult",
     "Collector",
     "Consumer",

@@ -9,11 +9,9 @@ from datetime import datetime
 import orjson
 
 from shopstream.core import Offset
-from shopstream.events import InvalidEvent, Message, parse_message
+from shopstream.events import MAX_EVENT_BYTES, InvalidEvent, Message, parse_message, redact
 from shopstream.log.records import DeadLetter, Rejection
 from shopstream.log.store import EventLog
-
-MAX_EVENT_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +78,8 @@ class Collector:
             except InvalidEvent as exc:
                 field = exc.field or "body"
                 rejections.append(Rejection(index, field, exc.message))
-                letters.append(DeadLetter(source, received_at, field, exc.message, encoded))
+                kept = orjson.dumps(redact(raw))  # never a raw card token, even rejected
+                letters.append(DeadLetter(source, received_at, field, exc.message, kept))
         if letters:
             await self._log.dead_letter(letters)
         offsets = await self._log.append(messages) if messages else []

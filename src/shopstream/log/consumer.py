@@ -5,6 +5,12 @@ loads the state, reads the log after that offset and reaches exactly the state a
 would have: processors must be deterministic functions of the records they are given (they
 take time from the events, never from the wall clock).
 
+Saving pickles the whole state: seconds at a million profiles, which would stall every request
+on the event loop. Where the store can be written from a forked child (:class:`ChildSavable`)
+and the platform forks (Linux), the consumer saves as Redis's ``BGSAVE`` does: it forks, the
+child serialises the copy-on-write image of the state and writes it, and the parent goes on
+applying events; the saved offset moves when the child has exited cleanly.
+
 Records are decoded one at a time as the processor takes them, so only the event being
 applied is alive, not a slice of decoded messages. And the state the processors build (one
 profile is a dozen small objects; a million shoppers, millions of objects) is moved out of
@@ -17,9 +23,13 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
+import sys
 import time
+import traceback
 from collections.abc import Iterable
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from shopstream.core import Offset
 from shopstream.events import Message
@@ -58,6 +68,27 @@ class StateStore(Protocol):
     async def save(self, name: str, offset: Offset, state: bytes) -> None: ...
 
     async def load(self, name: str) -> tuple[Offset, bytes] | None: ...
+
+
+@runtime_checkable
+class ChildSavable(Protocol):
+    """A state store that a forked child process can write to."""
+
+    def save_from_child(self, name: str, offset: Offset, state: bytes) -> None:
+        """Save synchronously through a connection of the caller's own, opened here: a forked
+        child must share no connection, lock or thread with its parent."""
+        ...
+
+
+def can_fork() -> bool:
+    """Whether saves can run in a forked child here (Linux: fork is safe and copy-on-write)."""
+    return sys.platform == "linux" and hasattr(os, "fork")
+
+
+@dataclass(frozen=True, slots=True)
+class _Child:
+    pid: int
+    offset: Offset
 
 
 class GcFreezer:
@@ -114,6 +145,8 @@ class Consumer:
     Args:
         freezer: how the processor's growing state is kept out of the garbage collector's
             walks (:class:`GcFreezer`; ``GcFreezer(None)`` to leave the collector alone).
+        fork_saves: save periodically in a forked child (see the module's docstring) when
+            the store and the platform allow it; ``False`` saves on the event loop.
     """
 
     def __init__(
@@ -126,6 +159,7 @@ class Consumer:
         save_every_events: int = 50_000,
         save_every_seconds: float = 30.0,
         freezer: GcFreezer | None = None,
+        fork_saves: bool = True,
     ) -> None:
         self._log = log
         self._processor = processor
@@ -137,6 +171,8 @@ class Consumer:
         self._saved_at = time.monotonic()
         self._task: asyncio.Task[None] | None = None
         self._freezer = freezer if freezer is not None else GcFreezer()
+        self._fork_saves = fork_saves and can_fork() and isinstance(states, ChildSavable)
+        self._child: _Child | None = None
 
     @property
     def processor(self) -> Processor:
@@ -170,6 +206,7 @@ class Consumer:
         while True:
             try:
                 await self.catch_up()
+                self._reap(block=False)
                 await self._log.wait_for(self._processor.offset, timeout=1.0)
                 backoff = 0.05
             except LogUnavailable as exc:
@@ -195,10 +232,15 @@ class Consumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._child is not None:
+            await asyncio.to_thread(self._reap, block=True)
         if save:
             await self.save()
 
     async def save(self) -> None:
+        """Save now, on the event loop (waiting for a forked save in flight first)."""
+        if self._child is not None:
+            await asyncio.to_thread(self._reap, block=True)
         offset = self._processor.offset
         if offset == self._saved_offset:
             return
@@ -208,8 +250,47 @@ class Consumer:
         self._saved_at = time.monotonic()
 
     async def _maybe_save(self) -> None:
+        if self._child is not None and not self._reap(block=False):
+            return
         behind = self._processor.offset - self._saved_offset
         if behind >= self._save_events or (
             behind and time.monotonic() - self._saved_at >= self._save_seconds
         ):
-            await self.save()
+            if self._fork_saves:
+                self._fork_save()
+            else:
+                await self.save()
+
+    def _fork_save(self) -> None:
+        offset, name = self._processor.offset, self._processor.name
+        pid = os.fork()
+        if pid == 0:  # the child: write the state as it was at the fork, then leave at once
+            status = 1
+            try:
+                gc.disable()  # a collection would touch (and so copy) every page of the state
+                states = self._states
+                assert isinstance(states, ChildSavable)
+                states.save_from_child(name, offset, self._processor.dump())
+                status = 0
+            except BaseException:
+                os.write(2, traceback.format_exc().encode())
+            finally:
+                os._exit(status)  # no atexit handlers, no finalizers of the parent's objects
+        self._child = _Child(pid, offset)
+        self._saved_at = time.monotonic()
+
+    def _reap(self, *, block: bool) -> bool:
+        """Collect a finished forked save; ``False`` while it is still running."""
+        child = self._child
+        if child is None:
+            return True
+        pid, status = os.waitpid(child.pid, 0 if block else os.WNOHANG)
+        if pid == 0:
+            return False
+        self._child = None
+        if os.waitstatus_to_exitcode(status) == 0:
+            self._saved_offset = max(self._saved_offset, child.offset)
+        else:
+            logger.error("%s: the forked save at offset %d failed", self._processor.name,
+                         child.offset)  # fmt: skip
+        return True

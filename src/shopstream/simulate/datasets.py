@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shopstream.events import Channel, EventName
+import orjson
+
+from shopstream.events import MAX_EVENT_BYTES, Channel, EventName
 
 RawEvent = dict[str, Any]
 """One message as an SDK sends it (camelCase, JSON-able)."""
@@ -141,7 +143,9 @@ def online_retail_events(
 
     Each invoice's lines become ``products`` (``product_id`` = StockCode, ``name`` =
     Description, ``price`` = UnitPrice, ``quantity``) with ``total`` their sum in GBP; its
-    time is ``InvoiceDate`` read as UK local time (``Europe/London``) and sent in UTC.
+    time is ``InvoiceDate`` read as UK local time (``Europe/London``) and sent in UTC. The
+    few invoices of hundreds of lines would exceed the 32 KB an event may have: those are
+X
     """
     if path.is_dir():
         days = path / ONLINE_RETAIL_DIR.name if (path / ONLINE_RETAIL_DIR.name).is_dir() else path
@@ -209,6 +213,9 @@ def _invoice_event(
         context["location"] = {"country": first["Country"]}
     if context:
         event["context"] = context
+    if len(orjson.dumps(event)) > MAX_EVENT_BYTES:
+        for line in products:
+            line.pop("name", None)
     return event
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -27,17 +28,23 @@ class SQLiteStateStore:
 
     def __init__(self, path: Path, *, fsync: FsyncPolicy = "full") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._fsync: FsyncPolicy = fsync
         self._conn = connect(path, fsync=fsync)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
     def _save(self, name: str, offset: Offset, state: bytes) -> None:
         with self._lock:
-            self._conn.execute(
-                "INSERT INTO states (name, offset, state) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET offset = excluded.offset, state = excluded.state",
-                (name, offset, state),
-            )
+            _upsert(self._conn, name, offset, state)
+
+    def save_from_child(self, name: str, offset: Offset, state: bytes) -> None:
+        """:class:`shopstream.log.ChildSavable`: a connection of its own, closed after."""
+        conn = connect(self._path, fsync=self._fsync)
+        try:
+            _upsert(conn, name, offset, state)
+        finally:
+            conn.close()
 
     def _load(self, name: str) -> tuple[Offset, bytes] | None:
         with self._lock:
@@ -55,6 +62,14 @@ class SQLiteStateStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _upsert(conn: sqlite3.Connection, name: str, offset: Offset, state: bytes) -> None:
+    conn.execute(
+        "INSERT INTO states (name, offset, state) VALUES (?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET offset = excluded.offset, state = excluded.state",
+        (name, offset, state),
+    )
 
 
 __all__ = ("SQLiteStateStore",)
