@@ -1,5 +1,6 @@
 """Streams are trimmed only below what every partition acknowledged (hence archived), and the
-log still reads whole, in order: Redis for the recent part, the archive for the rest."""
+log still reads whole, in order: Redis for the recent part, the archive for the rest. What
+reaches the archive: the version of an event first appended, and identity merges, once."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import psycopg
 import pytest
 
 from shopstream.core import Offset
@@ -98,3 +100,30 @@ async def test_a_retried_append_archives_the_version_first_appended() -> None:
             await log.close()
             for close in parts.closers:
                 close()
+
+
+async def test_identity_merges_reach_postgres_once(settings: Settings) -> None:
+    parts = build(settings)
+    workers = build_worker(settings, name="w", block_ms=20)
+    messages = traffic(300, seed=13, shoppers=12)
+    try:
+        await parts.log.append(messages)
+        while workers.worker.stats.processed < len(messages):
+            await workers.worker.step()
+        await workers.worker.settle()
+        recorded = await workers.online.merges()
+        renamed = await workers.log.client.hgetall(f"{settings.redis_prefix}:o:renamed")
+        assert recorded and len(recorded) == len(renamed)
+        assert await workers.worker.drain_merges() == len(recorded)
+        assert await workers.worker.drain_merges() == 0
+        with psycopg.connect(
+            POSTGRES_URL, options=f"-c search_path={settings.postgres_schema}"
+        ) as conn:
+            rows = conn.execute("SELECT loser, winner FROM identity_merges").fetchall()
+        assert sorted(rows) == sorted((m.loser, m.winner) for m in recorded)
+        assert {r[0].encode(): r[1].encode() for r in rows} == renamed
+    finally:
+        await workers.close()
+        await parts.log.close()
+        for close in parts.closers:
+            close()

@@ -12,6 +12,7 @@ from shopstream.scaleout.store import (
     ArchivedEvent,
     Entry,
     Leases,
+    Merged,
     OnlineState,
     PartitionedLog,
 )
@@ -24,6 +25,7 @@ __all__ = (
     "Entry",
     "LeaseLost",
     "Leases",
+    "Merged",
     "OnlineState",
     "OnlineUpdate",
     "PartitionedLog",

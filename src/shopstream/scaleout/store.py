@@ -70,6 +70,12 @@ class Leases(Protocol):
 
 
 class OnlineState(Protocol):
+    async def merges(self, limit: int = 1000) -> Sequence[Merged]:
+        """Merges made by :meth:`apply` and not yet forgotten, oldest first."""
+        ...
+
+    async def forget_merges(self, merged: Sequence[Merged]) -> None: ...
+
     async def apply(
         self, updates: Sequence[OnlineUpdate], fences: Mapping[int, str]
     ) -> list[CustomerId | None]:
@@ -90,7 +96,23 @@ class ArchivedEvent:
     customer_id: CustomerId | None
 
 
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """Two customers found to be one: ``loser``'s identifiers and state moved to ``winner``."""
+
+    entry_id: str
+    offset: Offset
+    loser: CustomerId
+    winner: CustomerId
+    message_id: str
+    at_ms: int
+
+
 class Archive(Protocol):
     async def archive(self, events: Sequence[ArchivedEvent]) -> None:
         """Store durably; idempotent (an event archived twice is stored once)."""
+        ...
+
+    async def archive_merges(self, merges: Sequence[Merged]) -> None:
+        """Store merges durably; idempotent."""
         ...

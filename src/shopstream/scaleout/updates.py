@@ -48,6 +48,7 @@ class OnlineUpdate:
     identifiers: tuple[tuple[str, CustomerId], ...]
     event: str
     at_ms: int
+    message_id: str = ""
     channel: str | None = None
     orders: int = 0
     revenue_cents: int = 0
@@ -64,6 +65,7 @@ class OnlineUpdate:
         """The compact JSON-able form a backend's script reads."""
         return {
             "o": int(self.offset),
+            "m": self.message_id,
             "ids": [list(pair) for pair in self.identifiers],
             "e": self.event,
             "t": self.at_ms,
@@ -92,7 +94,9 @@ def online_update(offset: Offset, message: Message) -> OnlineUpdate:
         message.type == "track" and event in _NOT_ABOUT_SHOPPERS
     )
     if not shopper:
-        return OnlineUpdate(Offset(offset), (), str(event), at_ms, counters=counters)
+        return OnlineUpdate(
+            Offset(offset), (), str(event), at_ms, message.message_id or "", counters=counters
+        )
     keys = sorted({key_of(i) for i in message.identities})
     # The first identifier leads: it chose the partition, and keys co-visitation.
     first = key_of(message.identities[0])
@@ -117,7 +121,7 @@ def online_update(offset: Offset, message: Message) -> OnlineUpdate:
             cart[pid] = cart.get(pid, 0) + sign * quantity
     views = tuple(pid for pid, _ in products) if event == EventName.PRODUCT_VIEWED else ()
     return OnlineUpdate(
-        Offset(offset), identifiers, str(event), at_ms,
+        Offset(offset), identifiers, str(event), at_ms, message.message_id or "",
         channel=str(message.channel) if message.channel else None,
         orders=orders, revenue_cents=revenue, traits=traits, views=views, cart=cart,
         counters=counters,

@@ -6,7 +6,8 @@ consumer group over its partitions) it applies the events to the online state (a
 at most once, fenced by its leases), archives them, and only then acknowledges them. When a
 worker dies its leases expire; whoever takes a partition first claims (XAUTOCLAIM) the
 entries the dead worker had read and not acknowledged, then reads on. Any worker trims the
-streams, now and then, up to what every partition has acknowledged, hence archived.
+streams, now and then, up to what every partition has acknowledged, hence archived, and moves
+the identity merges the online state recorded into the archive.
 
 A crash anywhere redelivers a batch, and redelivery changes nothing: the online state skips
 offsets it applied, the archive keeps one row per offset.
@@ -134,6 +135,7 @@ class Worker:
             await self.settle()
             self._trimmed = time.monotonic()
             self.stats.trimmed_to = int(await self._log.trim_archived(self.group))
+            await self.drain_merges()
         return applied
 
     async def _process(self, entries: Sequence[Entry]) -> int:
@@ -175,6 +177,14 @@ class Worker:
         if self._inflight is not None:
             task, self._inflight = self._inflight, None
             await task
+
+    async def drain_merges(self) -> int:
+        """Move the identity merges the online state recorded into the archive."""
+        merges = await self._state.merges()
+        if merges:
+            await self._archive.archive_merges(merges)
+            await self._state.forget_merges(merges)
+        return len(merges)
 
     async def _renew(self) -> None:
         for partition, token in list(self.owned.items()):

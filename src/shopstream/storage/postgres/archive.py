@@ -95,6 +95,23 @@ class PostgresArchive:
             )
         self._days |= days
 
+    async def archive_merges(self, merges: Sequence[Merged]) -> None:
+        """Identity merges into ``identity_merges`` (one row per offset and loser)."""
+        rows = [
+            (f"{m.offset}:{m.loser}", m.winner, m.loser, m.offset, m.message_id or None,
+             datetime.fromtimestamp(m.at_ms / 1000, UTC))
+            for m in merges
+        ]  # fmt: skip
+        if rows:
+            await asyncio.to_thread(
+                self._db.run,
+                lambda conn: conn.cursor().executemany(
+                    'INSERT INTO identity_merges (id, winner, loser, "offset", message_id, at)'
+                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    rows,
+                ),
+            )
+
     async def read(
         self, after: Offset, limit: int, *, before: Offset | None = None
     ) -> list[LogRecord]:

@@ -15,6 +15,8 @@ Keys (``P`` = ``{prefix}:o``; ``{c}`` a customer id, ``{k}`` an identifier's gra
 - ``P:covis:{product}``: other product -> times viewed by one device within the window.
 - ``P:count:{counter}``: product -> count (``views``, ``adds``, ``purchases``).
 - ``P:renamed``: customer -> the customer it was merged into (a record, not state).
+- ``P:merges``: a stream of merges (offset, loser, winner, message id, time), written in the
+  same step as the merge, drained into PostgreSQL's ``identity_merges`` by :meth:`drain_merges`.
 
 One Lua script applies a batch: it first checks the caller still holds every partition lease
 it names (fencing: a worker that paused past its lease cannot write), then per event sets the
@@ -30,8 +32,8 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shopstream.core import CustomerId
-from shopstream.scaleout import LeaseLost, OnlineUpdate
+from shopstream.core import CustomerId, Offset
+from shopstream.scaleout import LeaseLost, Merged, OnlineUpdate
 from shopstream.scaleout.updates import COVISIT_WINDOW_MS, RECENT_VIEWS
 from shopstream.storage.redis._driver import available
 from shopstream.storage.redis.leases import RedisLeases
@@ -60,7 +62,7 @@ local function trim(key, n)
     redis.call('ZREMRANGEBYRANK', key, 0, -(n + 1))
 end
 
-local function merge(loser, winner)
+local function merge(loser, winner, u)
     local members = redis.call('SMEMBERS', P .. ':members:' .. loser)
     for _, m in ipairs(members) do
         redis.call('SET', P .. ':idn:' .. m, winner)
@@ -104,9 +106,11 @@ local function merge(loser, winner)
         redis.call('DEL', P .. ':' .. part .. ':' .. loser)
     end
     redis.call('HSET', P .. ':renamed', loser, winner)
+    redis.call('XADD', P .. ':merges', '*', 'offset', string.format('%d', u.o), 'loser', loser,
+        'winner', winner, 'message_id', u.m, 'at', string.format('%d', u.t))
 end
 
-local function resolve(ids)
+local function resolve(ids, u)
     -- the cluster named by the smallest key among every cluster and new identifier here
     local head, name = nil, nil
     local clusters, current = {}, {}
@@ -125,7 +129,7 @@ local function resolve(ids)
         if head == nil or h < head then head, name = h, n end
     end
     for c, _ in pairs(clusters) do
-        if c ~= name then merge(c, name) end
+        if c ~= name then merge(c, name, u) end
     end
     for i, pair in ipairs(ids) do
         if current[i] ~= name then  -- new, or in a cluster merged just now (merge moved it)
@@ -190,7 +194,7 @@ for _, u in ipairs(batch) do
         if seen == 1 then
             customer = redis.call('GET', P .. ':idn:' .. u.ids[1][1]) or ''
         else
-            customer = resolve(u.ids)
+            customer = resolve(u.ids, u)
             apply(u, customer)
         end
     end
@@ -245,11 +249,29 @@ class RedisOnlineState:
             raise
         return [CustomerId(c.decode()) if c else None for c in customers]
 
+    async def merges(self, limit: int = 1000) -> list[Merged]:
+        """The oldest merges not yet drained (see :meth:`forget_merges`)."""
+        with available("the Redis online state"):
+            entries = await self._redis.xrange(f"{self.prefix}:merges", count=limit)
+        return [
+            Merged(
+                entry_id.decode(), Offset(int(f[b"offset"])), CustomerId(f[b"loser"].decode()),
+                CustomerId(f[b"winner"].decode()), f[b"message_id"].decode(), int(f[b"at"]),
+            )
+            for entry_id, f in entries
+        ]  # fmt: skip
+
+    async def forget_merges(self, merged: Sequence[Merged]) -> None:
+        """Drop merges once they are stored elsewhere."""
+        if merged:
+            with available("the Redis online state"):
+                await self._redis.xdel(f"{self.prefix}:merges", *[m.entry_id for m in merged])
+
     async def snapshot(self) -> dict[str, object]:
         """Every key of the online state but the applied bitmaps and the rename record, as
         plain values: to compare two states (tests, the benchmark)."""
         out: dict[str, object] = {}
-        skip = (f"{self.prefix}:applied:", f"{self.prefix}:renamed")
+        skip = (f"{self.prefix}:applied:", f"{self.prefix}:renamed", f"{self.prefix}:merges")
         async for raw in self._redis.scan_iter(match=f"{self.prefix}:*", count=1000):
             key = raw.decode()
             if key.startswith(skip):
