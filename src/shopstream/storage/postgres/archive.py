@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from shopstream.core import Offset, stable_hash
 from shopstream.events import EventName, Identifier, Message
 from shopstream.log import LogRecord
-from shopstream.scaleout.store import ArchivedEvent
+from shopstream.scaleout.store import ArchivedEvent, Merged
 from shopstream.storage.postgres._connection import SharedConnection
 
 if TYPE_CHECKING:
