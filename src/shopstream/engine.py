@@ -106,11 +106,13 @@ class Engine:
     def from_settings(cls, settings: Settings) -> Engine:
         """Build the engine on the backend the settings select (the embedded one by default)."""
         if settings.redis_url is not None or settings.postgres_url is not None:
-            msg = (
-                "the Redis + PostgreSQL scale-out backend is not part of this version yet; "
-                "run without --redis/--postgres for the embedded backend"
-            )
-            raise NotImplementedError(msg)
+            from shopstream.storage.scaleout import build
+
+            parts = build(settings)
+            return cls(
+                settings, parts.log, parts.states, parts.index, audit=parts.audit,
+                exposures=parts.exposures, closers=parts.closers,
+            )  # fmt: skip
         from shopstream.storage.sqlite import (
             SQLiteAuditLog,
             SQLiteEventLog,
