@@ -375,7 +375,7 @@ async def measure(
             "catalog": live.catalog,
         }
         # The engine's other processors and views, whichever it has.
-        for name in ("recommender", "live_trends", "activity", "presence"):
+        for name in ("recommender", "live_trends", "decide_state", "activity", "presence"):
             if hasattr(engine, name):
                 parts[name] = getattr(engine, name)
         sizes = deep_sizes(parts)

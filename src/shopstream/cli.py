@@ -27,6 +27,10 @@ ConfigOpt = Annotated[
 RedisOpt = Annotated[
     str | None, typer.Option(help="Redis URL (scale-out; or SHOPSTREAM_REDIS_URL)")
 ]
+ConfigDirOpt = Annotated[
+    Path | None,
+    typer.Option(help="Decide's triggers/offers/segments YAML [default: <data-dir>/decide]"),
+]
 PostgresOpt = Annotated[
     str | None, typer.Option(help="PostgreSQL URL (scale-out; or SHOPSTREAM_POSTGRES_URL)")
 ]
@@ -48,14 +52,16 @@ def serve(
     config: ConfigOpt = None,
     redis: RedisOpt = None,
     postgres: PostgresOpt = None,
+    config_dir: ConfigDirOpt = None,
 ) -> None:
     """Run the API (collection, profiles, decisions) on the embedded default or scale-out."""
     from shopstream.api import KeyRing, create_app
     from shopstream.engine import Engine
 
     settings = Settings.load(
-        config, host=host, port=port, data_dir=data_dir, redis_url=redis, postgres_url=postgres
-    )
+        config, host=host, port=port, data_dir=data_dir, redis_url=redis, postgres_url=postgres,
+        decide_config_dir=config_dir,
+    )  # fmt: skip
     keys, generated = KeyRing.from_settings(settings)
     try:
         engine = Engine.from_settings(settings)
@@ -227,6 +233,7 @@ def demo(
     replay: Annotated[
         Path | None, typer.Option(exists=True, help="Replay a real dataset instead of simulating")
     ] = None,
+    config_dir: ConfigDirOpt = None,
 ) -> None:
     """Everything at once on the embedded default: the engine, simulated shoppers, the pages."""
     from shopstream.api import KeyRing, Scope, create_app
@@ -237,7 +244,9 @@ def demo(
     catalogue = demo_catalogue()
     accounts_file, accounts = associates(catalogue, base.data_dir)
     settings = Settings.load(None, port=port, data_dir=data_dir, demo=True,
-                             associates_file=accounts_file)  # fmt: skip
+                             associates_file=accounts_file,
+                             decide_config_dir=config_dir)  # fmt: skip
+    _example_config(settings.config_dir)
     keys, _ = KeyRing.from_settings(settings)
     engine = Engine.from_settings(settings)
     url = f"http://{settings.host}:{settings.port}"
@@ -256,6 +265,18 @@ def demo(
     typer.echo(f"Traffic: {source} at {speed:g}x. Ctrl-C stops.")
     Feeder(url, write.secret, admin.secret, catalogue, speed, replay=replay).start()
     run_app(create_app(engine, keys), settings)
+
+
+def _example_config(directory: Path) -> None:
+    """Put decide's example triggers, offers and segments in an empty config directory."""
+    from shopstream.decide.config import KINDS, examples
+
+    if any((directory / f"{kind}.yaml").exists() for kind in KINDS):
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    for kind, text in examples().items():
+        (directory / f"{kind}.yaml").write_text(text, encoding="utf-8")
+    typer.echo(f"  example triggers, offers and segments written to {directory}")
 
 
 @app.command()

@@ -13,7 +13,19 @@ from typing import Any
 
 from shopstream.catalog import Catalog, Product, Store, product_to_dict, store_to_dict
 from shopstream.core import CustomerId, Offset, ProductId, StoreId, utcnow
-from shopstream.decide import Bid, Bidder, BidRequest, BidRules
+from shopstream.decide import (
+    Answer,
+    Bid,
+    Bidder,
+    BidRequest,
+    BidRules,
+    ConfigFiles,
+    DecideRuntime,
+    Decision,
+    LiveDecide,
+)
+from shopstream.decide import decide as decide_for
+from shopstream.deliver import MemoryOutbox, Outbox
 from shopstream.events import (
     ADMIN_SOURCE,
     ADMIN_USER,
@@ -76,6 +88,8 @@ class Engine:
         *,
         audit: AuditLog | None = None,
         exposures: ExposureLog | None = None,
+        outbox: Outbox | None = None,
+        config_files: ConfigFiles | None = None,
         closers: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.settings = settings
@@ -93,31 +107,49 @@ class Engine:
         # Segment membership is read through ``self.bidder.segments`` (a SegmentMembership).
         self.bidder = Bidder(BidRules.from_mapping(settings.bid_rules), lambda: self.trends)
         self.exposures = exposures
+        # Where fired triggers write their activations; the deliverer sends from it.
+        self.outbox: Outbox = outbox if outbox is not None else MemoryOutbox()
+        # Triggers, segments, caps and the bandit: told of each event by ``live`` (through
+        # ``_observe``), saved with the rest of the state.
+        self.decide_state = LiveDecide(self.live, self.outbox, decided=self._decided)
+        self.decide_runtime: DecideRuntime | None = None
+        if config_files is not None:
+            self.decide_runtime = DecideRuntime(
+                self.decide_state, config_files, self._admin, now=utcnow,
+                tick_seconds=settings.decide_tick_seconds,
+            )  # fmt: skip
         self.consumer = Consumer(
-            log, Fanout("state", [self.live, self.recommender, self.live_trends]), states
+            log,
+            Fanout("state", [self.live, self.recommender, self.live_trends, self.decide_state]),
+            states,
         )
         self._collector = Collector(
             log, max_event_bytes=settings.max_event_bytes, phone_region=settings.phone_region
         )
         self._closers = closers
         self._indexer: asyncio.Task[None] | None = None
+        self._decider: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Engine:
         """Build the engine on the backend the settings select (the embedded one by default)."""
+        from shopstream.storage.configdir import ConfigDirectory
+
         if settings.redis_url is not None or settings.postgres_url is not None:
             from shopstream.storage.scaleout import build
 
             parts = build(settings)
             return cls(
                 settings, parts.log, parts.states, parts.index, audit=parts.audit,
-                exposures=parts.exposures, closers=parts.closers,
+                exposures=parts.exposures, config_files=ConfigDirectory(settings.config_dir),
+                closers=parts.closers,
             )  # fmt: skip
         from shopstream.storage.sqlite import (
             SQLiteAuditLog,
             SQLiteEventLog,
             SQLiteExposureLog,
             SQLiteIdentityIndex,
+            SQLiteOutbox,
             SQLiteStateStore,
         )
 
@@ -127,10 +159,12 @@ class Engine:
         index = SQLiteIdentityIndex(data / "index.db", data / "events.db")
         audit = SQLiteAuditLog(data / "audit.db", fsync=settings.fsync)
         exposures = SQLiteExposureLog(data / "exposures.db")
+        outbox = SQLiteOutbox(data / "outbox.db", fsync=settings.fsync)
         return cls(
             settings, log, states, index, audit=audit,
-            exposures=exposures,
-            closers=(states.close, index.close, audit.close, exposures.close),
+            exposures=exposures, outbox=outbox,
+            config_files=ConfigDirectory(settings.config_dir),
+            closers=(states.close, index.close, audit.close, exposures.close, outbox.close),
         )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -142,6 +176,9 @@ class Engine:
         logger.info("live state at offset %d (%d events replayed)", self.live.offset, caught_up)
         self.consumer.start()
         self._indexer = asyncio.create_task(self._index_forever(), name="identity-index")
+        if self.decide_runtime is not None:
+            await self.decide_runtime.sync()
+            self._decider = asyncio.create_task(self.decide_runtime.run(), name="decide-runtime")
 
     async def _index_forever(self) -> None:
         while True:
@@ -149,10 +186,11 @@ class Engine:
             await asyncio.sleep(_INDEX_EVERY_SECONDS)
 
     async def close(self) -> None:
-        if self._indexer is not None:
-            self._indexer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._indexer
+        for task in (self._decider, self._indexer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.consumer.stop(save=True)
         await self.log.close()
         for close in self._closers:
@@ -213,6 +251,12 @@ class Engine:
         return search_by_name(self.profiles, name, limit)
 
     def _observe(self, offset: Offset, message: Message, customer_id: CustomerId | None) -> None:
+        try:
+            self.decide_state.observe(offset, message, customer_id)
+        except Exception:  # a bug in a trigger must not stop the live state
+            logger.exception("decide failed on the event at offset %d", offset)
+        if message.source == ADMIN_SOURCE:
+            return
         at = message.received_at or self.live.clock
         try:
             self.activity.record(message, customer_id, at=at)
@@ -310,6 +354,40 @@ class Engine:
     def bid(self, request: BidRequest, *, now: float | None = None) -> Bid:
         """An ad bid multiplier and its reasons (``now``: epoch seconds, default the clock)."""
         return self.bidder.bid(request, now=time.time() if now is None else now)
+
+    # -- Decide: next best action -----------------------------------------------------------
+
+    def decide(
+        self,
+        customer_id: CustomerId,
+        *,
+        placement: str,
+        channel: str = "web",
+        limit: int | None = None,
+        now: datetime | None = None,
+    ) -> Answer:
+        """Every eligible action for the customer, ranked, each with reason and propensity;
+        recorded as an exposure under the answer's decision id."""
+        at = now or utcnow()
+        answer = decide_for(
+            self.decide_state, customer_id, placement=placement, channel=channel, now=at,
+            limit=limit,
+        )  # fmt: skip
+        if answer.actions:
+            self._decided(answer.decision, customer_id, placement, channel, at)
+        return answer
+
+    def _decided(
+        self, decision: Decision, customer_id: CustomerId, placement: str, channel: str,
+        at: datetime,
+    ) -> None:  # fmt: skip
+        if self.exposures is not None:
+            self.exposures.record(Exposure(
+                decision.decision_id, customer_id, placement, channel,
+                tuple(ProductId(a.arm) for a in decision.actions),
+                tuple(a.reason for a in decision.actions), decision.policy, at,
+                tuple(a.propensity for a in decision.actions),
+            ))  # fmt: skip
 
     # -- operator changes: logged, so a replay reproduces them ------------------------------------
 

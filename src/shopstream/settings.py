@@ -51,10 +51,19 @@ class Settings(BaseSettings):
     # write key and a server key in its pages: never turn it on where strangers can reach it.
     demo: bool = False
     associates_file: Path | None = None
+    # Decide's YAML (triggers.yaml, offers.yaml, segments.yaml); default: <data_dir>/decide.
+    decide_config_dir: Path | None = None
+    # How often decide checks its files for changes and whether a timer needs a clock tick.
+    decide_tick_seconds: float = Field(default=1.0, gt=0)
     session_secret: SecretStr | None = None
     # Ad bid multipliers (``shopstream.decide.BidRules.from_mapping`` validates them when the
     # engine is built); empty keeps the defaults.
     bid_rules: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def config_dir(self) -> Path:
+        """Where decide's YAML files live."""
+        return self.decide_config_dir or self.data_dir / "decide"
 
     @field_validator("write_keys", "server_keys", "admin_keys", mode="before")
     @classmethod

@@ -17,9 +17,11 @@ from shopstream.api import (
     catalog,
     collect,
     dashboard,
+    decide,
     errors,
     health,
     identity,
+    outbox,
     profiles,
     recommendations,
     trends,
@@ -61,8 +63,10 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(recommendations.router)
     app.include_router(trends.router)
     app.include_router(bids.router)
+    app.include_router(decide.router)
     app.include_router(associate.router)
     app.include_router(audit.router)
+    app.include_router(outbox.router)
     app.include_router(dashboard.router)
     app.include_router(health.router)
     _include_web(app)

@@ -42,3 +42,27 @@ class ActivationSink(Protocol):
     def put(self, activations: Sequence[Activation]) -> int:
         """Store durably; return how many were new (a key already held is ignored)."""
         ...
+
+
+class MemoryActivationSink:
+    """An :class:`ActivationSink` in memory: for tests and the library without an outbox.
+
+    Examples:
+        >>> from datetime import UTC, datetime
+        >>> sink = MemoryActivationSink()
+        >>> a = Activation("t:m1:c1", CustomerId("c1"), "email", "offer", "t", "o", "d1", {},
+        ...                datetime(2026, 1, 1, tzinfo=UTC))
+        >>> sink.put([a, a])
+        1
+    """
+
+    def __init__(self) -> None:
+        self.activations: dict[str, Activation] = {}
+
+    def put(self, activations: Sequence[Activation]) -> int:
+        new = 0
+        for activation in activations:
+            if activation.key not in self.activations:
+                self.activations[activation.key] = activation
+                new += 1
+        return new

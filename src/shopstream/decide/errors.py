@@ -46,3 +46,30 @@ class InvalidBidRules(DecideError, ValueError):
     wrong type; ``field`` names it (``signals[0].multiplier``)."""
 
     code = "decide.invalid-bid-rules"
+
+
+class InvalidExpression(DecideError, ValueError):
+    """A segment or condition expression does not parse or names something unknown;
+    ``field`` names the column or the name."""
+
+    code = "decide.invalid-expression"
+
+
+class InvalidConfig(DecideError, ValueError):
+    """A triggers, offers or segments file is invalid: the message gives the file, the
+    line and the field, and ``field`` the path of the value that failed."""
+
+    code = "decide.invalid-config"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, file: str = "", line: int = 0
+    ) -> None:
+        super().__init__(message, field=field)
+        self.file = file
+        self.line = line
+
+
+class UnknownConfigKind(DecideError, LookupError):
+    """A configuration kind other than ``triggers``, ``offers`` or ``segments``."""
+
+    code = "decide.unknown-config-kind"

@@ -107,3 +107,5 @@ class AdminEvent(StrEnum):
     STORES_UPSERTED = "Catalog Stores Upserted"
     STOCK_SET = "Catalog Stock Set"
     IDENTITY_UNMERGED = "Identity Unmerged"
+    DECIDE_CONFIG_SET = "Decide Config Set"
+    CLOCK_TICKED = "Clock Ticked"

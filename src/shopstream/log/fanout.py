@@ -40,8 +40,12 @@ class Fanout:
         return b"".join(_LENGTH.pack(len(chunk)) + chunk for chunk in chunks)
 
     def load(self, state: bytes) -> None:
+        """Load each part's state; parts added after the state was saved (it ends before
+        them) start empty and catch up from the log."""
         position = 0
         for part in self.parts:
+            if position >= len(state):
+                break
             (length,) = _LENGTH.unpack_from(state, position)
             position += _LENGTH.size
             part.load(state[position : position + length])

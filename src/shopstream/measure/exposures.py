@@ -22,6 +22,8 @@ class Exposure:
     reasons: tuple[str, ...]
     policy: str
     at: datetime
+    # The probability, under the policy, of each item being chosen first (decide's actions).
+    propensities: tuple[float, ...] = ()
 
 
 class ExposureLog(Protocol):

@@ -29,7 +29,8 @@ History = Callable[[Iterable[Identifier], Offset], list[tuple[Offset, Message]]]
 """Events carrying any of the identifiers, with offsets below the given one, in order."""
 
 Observer = Callable[[Offset, Message, CustomerId | None], None]
-"""Told of each event after it is applied, with the customer it was resolved to (if any)."""
+"""Told of each event after it is applied, with the customer it was resolved to (if any);
+operator changes (source :data:`ADMIN_SOURCE`) come with ``None``."""
 
 # Events about things rather than shoppers: they never create or touch a profile.
 _NOT_ABOUT_SHOPPERS = frozenset({EventName.INVENTORY_UPDATED, EventName.SIGNAL_RECEIVED})
@@ -44,8 +45,9 @@ class LiveState:
         history: reads the log by identifier; needed to split state on unmerge.
         identity_rules: guardrails of the identity graph.
         profile_rules: weights, half-lives and bounds of profile features.
-        observer: told of every event of the stream (not operator changes) once applied,
-            for presence feeds and live activity; what it keeps is not part of this state.
+        observer: told of every event of the stream once applied, operator changes
+            included, in log order with the state as of that event: for presence feeds and
+            live activity, and for decide's triggers (which save their own state).
     """
 
     name = "live"
@@ -128,6 +130,8 @@ class LiveState:
             )
         elif message.event == AdminEvent.IDENTITY_UNMERGED:
             self._unmerge(props["merge_id"], offset)
+        if self._observer is not None:
+            self._observer(offset, message, None)
 
     def _unmerge(self, merge_id: str, offset: Offset) -> None:
         split: Split = self.graph.unmerge(merge_id, now=self._clock)

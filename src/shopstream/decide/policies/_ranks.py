@@ -23,7 +23,7 @@ def rank(
     ``first``, when given, is the index of the arm chosen first whatever its score (an
     exploring draw); ``reason(i)`` explains arm ``i``.
     """
-    order = np.lexsort((np.arange(len(arms)), -scores)).tolist()
+    order = np.argsort(-scores, kind="stable").tolist()  # ties keep the arms' order
     if first is not None:
         order.remove(first)
         order.insert(0, first)

@@ -65,15 +65,25 @@ class EpsilonGreedy:
         require("EpsilonGreedy", "version", self.version, self.version >= 1, "an integer >= 1")
         self._rng = np.random.default_rng(self.seed)
 
-    def choose(self, context: Vector, arms: Sequence[ArmId], *, k: int | None = None) -> Ranking:
+    def choose(
+        self,
+        context: Vector,
+        arms: Sequence[ArmId],
+        *,
+        k: int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> Ranking:
+        """Rank ``arms``; ``rng`` (default: the policy's own) draws the randomness, so a
+        caller outside the policy's replayed stream can leave the policy's state alone."""
+        rng = rng if rng is not None else self._rng
         count = check_arms("EpsilonGreedy", arms, k)
         means = np.array([self._mean(arm) for arm in arms])
         greedy = int(np.lexsort((np.arange(len(arms)), -means))[0])
         n = len(arms)
         propensities = np.full(n, self.epsilon / n)
         propensities[greedy] += 1.0 - self.epsilon
-        explore = self._rng.random() < self.epsilon
-        first = int(self._rng.integers(n)) if explore else greedy
+        explore = rng.random() < self.epsilon
+        first = int(rng.integers(n)) if explore else greedy
         return rank(
             arms,
             means,

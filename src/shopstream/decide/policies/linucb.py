@@ -63,7 +63,7 @@ class LinUCB:
         x = check_context("LinUCB", context, self.dim)
         means, widths = self._ridge.estimate(arms, x)
         scores = means + self.alpha * widths
-        best = int(np.lexsort((np.arange(len(arms)), -scores))[0])
+        best = int(np.argmax(scores))  # the first of equal scores, as rank() orders them
         propensities = np.zeros(len(arms))
         propensities[best] = 1.0
         return rank(

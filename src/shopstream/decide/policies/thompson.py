@@ -78,13 +78,21 @@ class LinearThompson:
         self._ridge = RidgeArms(dim=self.dim, l2=self.l2)
         self._rng = np.random.default_rng(self.seed)
 
-    def choose(self, context: Vector, arms: Sequence[ArmId], *, k: int | None = None) -> Ranking:
+    def choose(
+        self,
+        context: Vector,
+        arms: Sequence[ArmId],
+        *,
+        k: int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> Ranking:
+        """Rank ``arms``; ``rng`` (default: the policy's own) draws the randomness, so a
+        caller outside the policy's replayed stream can leave the policy's state alone."""
+        rng = rng if rng is not None else self._rng
         count = check_arms("LinearThompson", arms, k)
         x = check_context("LinearThompson", context, self.dim)
         means, widths = self._ridge.estimate(arms, x)
-        draws = means + self.v * widths * self._rng.standard_normal(
-            (self.propensity_draws, len(arms))
-        )
+        draws = means + self.v * widths * rng.standard_normal((self.propensity_draws, len(arms)))
         winners = draws.argmax(axis=1)  # a tie (v = 0) goes to the earlier arm, as in rank()
         propensities = np.bincount(winners, minlength=len(arms)) / self.propensity_draws
         scores = draws[0]  # the realised draw

@@ -6,6 +6,7 @@ from shopstream.storage.sqlite.audit import SQLiteAuditLog
 from shopstream.storage.sqlite.exposures import SQLiteExposureLog
 from shopstream.storage.sqlite.index import SQLiteIdentityIndex
 from shopstream.storage.sqlite.log import FsyncPolicy, SQLiteEventLog, connect
+from shopstream.storage.sqlite.outbox import SQLiteOutbox
 from shopstream.storage.sqlite.state import SQLiteStateStore
 
 __all__ = (
@@ -14,6 +15,7 @@ __all__ = (
     "SQLiteEventLog",
     "SQLiteExposureLog",
     "SQLiteIdentityIndex",
+    "SQLiteOutbox",
     "SQLiteStateStore",
     "connect",
 )

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS exposures (
     items TEXT NOT NULL,
     reasons TEXT NOT NULL,
     policy TEXT NOT NULL,
-    at TEXT NOT NULL
+    at TEXT NOT NULL,
+    propensities TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS exposures_customer ON exposures (customer_id, at);
 """
@@ -37,6 +38,11 @@ class SQLiteExposureLog:
     def __init__(self, path: Path, *, flush_seconds: float = 0.2) -> None:
         self._conn = connect(path, fsync="normal")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(exposures)")}
+        if "propensities" not in columns:  # a file from before decide logged propensities
+            self._conn.execute(
+                "ALTER TABLE exposures ADD COLUMN propensities TEXT NOT NULL DEFAULT '[]'"
+            )
         self._queue: queue.SimpleQueue[Exposure] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._flush_seconds = flush_seconds
@@ -60,25 +66,27 @@ class SQLiteExposureLog:
                 break
             rows.append((e.decision_id, e.customer_id, e.placement, e.channel,
                          json.dumps(e.items), json.dumps(e.reasons), e.policy,
-                         e.at.isoformat()))  # fmt: skip
+                         e.at.isoformat(), json.dumps(e.propensities)))  # fmt: skip
         if rows:
             with self._lock, self._conn:
                 self._conn.executemany(
-                    "INSERT OR IGNORE INTO exposures VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+                    "INSERT OR IGNORE INTO exposures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
                 )
 
     def of_customer(self, customer_id: CustomerId, limit: int) -> Sequence[Exposure]:
         self.flush()
         with self._lock:
             rows = self._conn.execute(
-                "SELECT decision_id, customer_id, placement, channel, items, reasons, policy, at "
+                "SELECT decision_id, customer_id, placement, channel, items, reasons, policy, at, "
+                "propensities "
                 "FROM exposures WHERE customer_id = ? ORDER BY at DESC LIMIT ?",
                 (customer_id, limit),
             ).fetchall()
         return [
             Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in json.loads(items)),
-                     tuple(json.loads(reasons)), policy, datetime.fromisoformat(at))
-            for d, c, p, ch, items, reasons, policy, at in rows
+                     tuple(json.loads(reasons)), policy, datetime.fromisoformat(at),
+                     tuple(json.loads(props)))
+            for d, c, p, ch, items, reasons, policy, at, props in rows
         ]  # fmt: skip
 
     def close(self) -> None:
