@@ -1,4 +1,9 @@
-"""Fixtures shared by every test: an in-process app, and a real server on loopback."""
+"""Fixtures shared by every test: an in-process app, and a real server on loopback.
+
+Both run on the embedded backend unless a test module asks for both backends with
+``pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)``: then the
+scale-out run uses the real Redis and PostgreSQL under a fresh key prefix and schema.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import pytest
 
 from shopstream import Engine, Settings
 from shopstream.api import KeyRing, create_app
-from shopstream.testing import ServerProcess
+from shopstream.testing import POSTGRES_URL, REDIS_URL, Namespace, ServerProcess, scaleout_namespace
 
 WRITE_KEY = "wk_test"
 SERVER_KEY = "sk_test"
@@ -18,12 +23,35 @@ ADMIN_KEY = "ak_test"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def backend(request: pytest.FixtureRequest) -> str:
+    """``embedded`` (the default) or ``scaleout`` (Redis + PostgreSQL)."""
+    return str(getattr(request, "param", "embedded"))
+
+
+@pytest.fixture
+def scaleout(backend: str) -> Iterator[Namespace | None]:
+    """The scale-out run's key prefix and schema (``None`` on the embedded backend)."""
+    if backend != "scaleout":
+        yield None
+        return
+    with scaleout_namespace() as namespace:
+        yield namespace
+
+
+@pytest.fixture
+def settings(tmp_path: Path, scaleout: Namespace | None) -> Settings:
+    backend = (
+        {}
+        if scaleout is None
+        else {"redis_url": REDIS_URL, "postgres_url": POSTGRES_URL, "partitions": 4,
+              "redis_prefix": scaleout.prefix, "postgres_schema": scaleout.schema}
+    )  # fmt: skip
     return Settings(
         data_dir=tmp_path / "data",
         write_keys=[f"test:{WRITE_KEY}"],
         server_keys=[SERVER_KEY],
         admin_keys=[ADMIN_KEY],
+        **backend,
     )
 
 
@@ -53,7 +81,15 @@ def writer() -> tuple[str, str]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
+def server(tmp_path: Path, scaleout: Namespace | None) -> Iterator[ServerProcess]:
     """A real ``shopstream serve`` process on a free loopback port."""
-    with ServerProcess(tmp_path / "server-data") as running:
+    process = ServerProcess(tmp_path / "server-data")
+    if scaleout is not None:
+        process.extra_args += ["--redis", REDIS_URL, "--postgres", POSTGRES_URL]
+        process.extra_env.update(
+            SHOPSTREAM_REDIS_PREFIX=scaleout.prefix,
+            SHOPSTREAM_POSTGRES_SCHEMA=scaleout.schema,
+            SHOPSTREAM_PARTITIONS="4",
+        )
+    with process as running:
         yield running

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 
-from shopstream.core import ShopstreamError
 from shopstream.settings import Settings
 
 app = typer.Typer(
@@ -66,7 +65,7 @@ def serve(
     keys, generated = KeyRing.from_settings(settings)
     try:
         engine = Engine.from_settings(settings)
-    except (NotImplementedError, ShopstreamError) as exc:  # e.g. a broken channels.yaml
+    except (NotImplementedError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     _print_keys(keys, generated, settings)
@@ -85,6 +84,40 @@ def run_app(app: Any, settings: Settings) -> None:
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
     uvicorn.run(app, **uvicorn_options(settings))
+
+
+@app.command()
+def worker(
+    redis: RedisOpt = None,
+    postgres: PostgresOpt = None,
+    config: ConfigOpt = None,
+    name: Annotated[str | None, typer.Option(help="Consumer name [default: host-pid]")] = None,
+    batch: Annotated[int, typer.Option(help="Events read per batch")] = 500,
+    lease_ms: Annotated[int, typer.Option(help="Partition lease; a dead worker's wait")] = 5_000,
+) -> None:
+    """Apply the Redis log to the shared online state and archive it (run any number)."""
+    import asyncio
+    import signal
+
+    from shopstream.storage.scaleout import build_worker
+
+    settings = Settings.load(config, redis_url=redis, postgres_url=postgres)
+    try:
+        parts = build_worker(settings, name=name, batch=batch, lease_ms=lease_ms)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, parts.worker.stop)
+        try:
+            await parts.worker.run()
+        finally:
+            await parts.close()
+
+    asyncio.run(run())
 
 
 class EvalDataset(StrEnum):

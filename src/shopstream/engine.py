@@ -165,13 +165,21 @@ class Engine:
     @classmethod
     def from_settings(cls, settings: Settings) -> Engine:
         """Build the engine on the backend the settings select (the embedded one by default)."""
-        if settings.redis_url is not None or settings.postgres_url is not None:
-            msg = (
-                "the Redis + PostgreSQL scale-out backend is not part of this version yet; "
-                "run without --redis/--postgres for the embedded backend"
-            )
-            raise NotImplementedError(msg)
         from shopstream.storage.configdir import ConfigDirectory
+
+        # Files of the config dir, whatever the backend (a broken one fails here, at start).
+        experiments = ExperimentBook(settings.config_dir / "experiments.yaml")
+        deliver_config = load_deliver_config(settings.config_dir / "channels.yaml")
+        if settings.redis_url is not None or settings.postgres_url is not None:
+            from shopstream.storage.scaleout import build
+
+            parts = build(settings)
+            return cls(
+                settings, parts.log, parts.states, parts.index, audit=parts.audit,
+                exposures=parts.exposures, config_files=ConfigDirectory(settings.config_dir),
+                deliver_config=deliver_config, experiments=experiments,
+                closers=parts.closers,
+            )  # fmt: skip
         from shopstream.storage.sqlite import (
             SQLiteAudiences,
             SQLiteAuditLog,
@@ -192,8 +200,6 @@ class Engine:
         outbox = SQLiteOutbox(data / "outbox.db", fsync=settings.fsync)
         audiences = SQLiteAudiences(data / "outbox.db", fsync=settings.fsync)
         outcomes = SQLiteOutcomeLog(data / "outcomes.db")
-        experiments = ExperimentBook(settings.config_dir / "experiments.yaml")
-        deliver_config = load_deliver_config(settings.config_dir / "channels.yaml")
         return cls(
             settings, log, states, index, audit=audit,
             exposures=exposures, outbox=outbox, audiences=audiences,
@@ -405,6 +411,10 @@ class Engine:
             ))  # fmt: skip
         return decision_id, items
 
+    def bid(self, request: BidRequest, *, now: float | None = None) -> Bid:
+        """An ad bid multiplier and its reasons (``now``: epoch seconds, default the clock)."""
+        return self.bidder.bid(request, now=time.time() if now is None else now)
+
     # -- Decide: next best action -----------------------------------------------------------
 
     def decide(
@@ -438,10 +448,6 @@ class Engine:
                 tuple(a.reason for a in decision.actions), decision.policy, at,
                 tuple(a.propensity for a in decision.actions),
             ))  # fmt: skip
-
-    def bid(self, request: BidRequest, *, now: float | None = None) -> Bid:
-        """An ad bid multiplier and its reasons (``now``: epoch seconds, default the clock)."""
-        return self.bidder.bid(request, now=time.time() if now is None else now)
 
     # -- operator changes: logged, so a replay reproduces them ------------------------------------
 

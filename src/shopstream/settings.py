@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path("shopstream-data")
     redis_url: SecretStr | None = None
     postgres_url: SecretStr | None = None
+    # Scale-out (docs/scale-out.md): key prefix, schema, partitions of the log, and when an
+    # append is acknowledged (after Redis alone, or after Redis and the PostgreSQL archive).
+    redis_prefix: str = "shopstream"
+    postgres_schema: str = "shopstream"
+    partitions: int = 16
+    ack: Literal["redis", "redis+postgres"] = "redis+postgres"
     write_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     server_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)

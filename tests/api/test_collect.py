@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
 
 
 async def test_track_is_appended_and_readable(

@@ -11,7 +11,10 @@ import pytest
 
 from shopstream.testing import ServerProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True),
+]
 
 WEB = {"library": {"name": "analytics.js", "version": "2.11.1"}, "userAgent": "Mozilla/5.0",
        "page": {"path": "/"}}  # fmt: skip

@@ -10,7 +10,10 @@ import pytest
 
 from shopstream.testing import ServerProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True),
+]
 
 PRODUCTS = {
     "kettle": "Home > Kitchen", "teapot": "Home > Kitchen",

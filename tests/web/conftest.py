@@ -27,15 +27,17 @@ def catalogue() -> Catalogue:
 
 
 @pytest.fixture
-def web_settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        write_keys=[f"test:{WRITE_KEY}"],
-        server_keys=[SERVER_KEY],
-        admin_keys=[ADMIN_KEY],
-        associates_file=write_associates(tmp_path / "associates.yaml"),
-        demo=True,
-    )
+def web_settings(tmp_path: Path, settings: Settings) -> Settings:
+    """Demo mode, with associates, on the backend of the root ``settings`` fixture."""
+    web = {
+        "data_dir": tmp_path / "data",
+        "write_keys": [f"test:{WRITE_KEY}"],
+        "server_keys": [SERVER_KEY],
+        "admin_keys": [ADMIN_KEY],
+        "associates_file": write_associates(tmp_path / "associates.yaml"),
+        "demo": True,
+    }
+    return settings.model_copy(update=web)
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 
 from shopstream.testing.web import ADMIN_KEY, ASSOCIATES, SERVER_KEY, WRITE_KEY
 
+pytestmark = pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+
 NYC_ID, NYC_NAME, NYC, NYC_PIN = ASSOCIATES[0]
 CHI_ID, _, CHI, CHI_PIN = ASSOCIATES[1]
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}

@@ -7,14 +7,13 @@ propensity), the logged :class:`Decision`, and the errors. With numpy
 (``LinUCB``, ``LinearThompson``, ``EpsilonGreedy``, ``FixedRule``), the context vectors of
 :mod:`shopstream.decide.features` (``FeatureSpec``), and the simulated offer world of
 :mod:`shopstream.decide.simulation` (``OfferWorld``, ``play``) that tests and off-policy
-evaluation use.
+evaluation use. Ad bids: :class:`Bidder` (``bid``) by :class:`BidRules`, reading segment
+membership through the :class:`SegmentMembership` port.
 
 Triggers and next-best actions: the YAML configuration (:mod:`shopstream.decide.config`),
 the expression language of segments and conditions (:mod:`~shopstream.decide.expressions`),
 eligibility, the stream processor :class:`~shopstream.decide.live.LiveDecide` and the
-request path :func:`~shopstream.decide.service.decide`. Ad bids: :class:`Bidder` (``bid``)
-by :class:`BidRules`, reading segment membership through the :class:`SegmentMembership`
-port.
+request path :func:`~shopstream.decide.service.decide`.
 """
 
 from __future__ import annotations

@@ -41,6 +41,13 @@ class MissingExtra(DecideError, ImportError):
     code = "decide.missing-extra"
 
 
+class InvalidBidRules(DecideError, ValueError):
+    """A rule of ad bidding (:class:`~shopstream.decide.BidRules`) is out of range or of the
+    wrong type; ``field`` names it (``signals[0].multiplier``)."""
+
+    code = "decide.invalid-bid-rules"
+
+
 class InvalidExpression(DecideError, ValueError):
     """A segment or condition expression does not parse or names something unknown;
     ``field`` names the column or the name."""
@@ -66,10 +73,3 @@ class UnknownConfigKind(DecideError, LookupError):
     """A configuration kind other than ``triggers``, ``offers`` or ``segments``."""
 
     code = "decide.unknown-config-kind"
-
-
-class InvalidBidRules(DecideError, ValueError):
-    """A rule of ad bidding (:class:`~shopstream.decide.BidRules`) is out of range or of the
-    wrong type; ``field`` names it (``signals[0].multiplier``)."""
-
-    code = "decide.invalid-bid-rules"

@@ -33,6 +33,7 @@ from typing import Protocol, runtime_checkable
 
 from shopstream.core import Offset
 from shopstream.events import Message
+from shopstream.log.errors import LogUnavailable
 from shopstream.log.store import EventLog
 
 logger = logging.getLogger(__name__)
@@ -200,11 +201,18 @@ class Consumer:
             await asyncio.sleep(0)
 
     async def run(self) -> None:
-        """Follow the log until cancelled."""
+        """Follow the log until cancelled; a log (or state store) away for a while is waited out."""
+        backoff = 0.05
         while True:
-            await self.catch_up()
-            self._reap(block=False)
-            await self._log.wait_for(self._processor.offset, timeout=1.0)
+            try:
+                await self.catch_up()
+                self._reap(block=False)
+                await self._log.wait_for(self._processor.offset, timeout=1.0)
+                backoff = 0.05
+            except LogUnavailable as exc:
+                logger.warning("%s waits for the log: %s", self._processor.name, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
 
     async def wait_until(self, offset: Offset, timeout: float = 5.0) -> bool:
         """Wait until the processor has applied ``offset`` (for tests and read-your-writes)."""

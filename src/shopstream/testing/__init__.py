@@ -6,6 +6,14 @@ Nothing in ``shopstream`` imports this package; tests and benchmarks do.
 from __future__ import annotations
 
 from shopstream.testing.server import ServerProcess, free_port
+from shopstream.testing.services import (
+    POSTGRES_URL,
+    REDIS_URL,
+    Namespace,
+    RedisServer,
+    TcpProxy,
+    scaleout_namespace,
+)
 from shopstream.testing.sink import Arrival, WebhookSink
 from shopstream.testing.strategies import (
     channel_names,
@@ -22,8 +30,13 @@ from shopstream.testing.strategies import (
 )
 
 __all__ = (
+    "POSTGRES_URL",
+    "REDIS_URL",
     "Arrival",
+    "Namespace",
+    "RedisServer",
     "ServerProcess",
+    "TcpProxy",
     "WebhookSink",
     "channel_names",
     "contexts",
@@ -34,6 +47,7 @@ __all__ = (
     "keyed_messages",
     "mutated_messages",
     "phones",
+    "scaleout_namespace",
     "segment_messages",
     "timestamps",
     "track_events",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from types import ModuleType
+
+from shopstream.log import LogUnavailable
 
 
 class MissingDependencyError(ImportError):
@@ -17,3 +21,17 @@ def require_redis() -> ModuleType:
         msg = "the Redis backend needs the redis driver: pip install 'shopstream[redis]'"
         raise MissingDependencyError(msg) from exc
     return redis.asyncio
+
+
+@contextlib.contextmanager
+def available(what: str) -> Iterator[None]:
+    """Turn the driver's connection errors and timeouts into :class:`LogUnavailable`."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import ReadOnlyError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, ReadOnlyError) as exc:
+        msg = f"{what} is unavailable: {exc}"
+        raise LogUnavailable(msg) from exc

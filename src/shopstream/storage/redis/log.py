@@ -17,7 +17,8 @@ Keys (``P`` = ``{prefix}``):
 Every stream entry's id is ``{offset}-0`` (``{id}-0`` for dead letters): ids increase because
 offsets do, so ``read(after)`` is ``XRANGE P:log ({after+1}-0) +`` and a partition entry's id
 tells its offset. Both streams carry the payload (memory for one round trip when a worker
-reads); trimming them once the archive holds an event is later work.
+reads); :meth:`RedisEventLog.trim_archived` trims them below what the workers acknowledged,
+which they do only once an event is archived (``shopstream.scaleout``).
 
 One Lua script (``_APPEND``, run by EVALSHA) appends a batch atomically: for each message it
 looks its key up in ``P:dedupe``; a repeat (in the log, or earlier in the batch) gets its first
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 _APPEND = """
 -- KEYS: offset counter, dedupe hash, order stream, meta hash, partition streams 0..P-1
 -- ARGV: partition count, then (dedupe key, partition, payload) for each message
+-- Returns each message's offset; a repeat's negated (it was appended before, as then sent)
 local partitions = ARGV[1]
 local known = redis.call('HGET', KEYS[4], 'partitions')
 if not known then
@@ -65,7 +67,7 @@ local offsets = {}
 for i = 2, #ARGV, 3 do
     local first = redis.call('HGET', KEYS[2], ARGV[i])
     if first then
-        offsets[#offsets + 1] = tonumber(first)
+        offsets[#offsets + 1] = -tonumber(first)
     else
         last = last + 1
         local offset = string.format('%d', last)
@@ -207,6 +209,11 @@ class RedisEventLog:
     # -- the EventLog protocol ----------------------------------------------------------------
 
     async def append(self, messages: Sequence[Message]) -> list[Offset]:
+        return [offset for offset, _ in await self.append_marked(messages)]
+
+    async def append_marked(self, messages: Sequence[Message]) -> list[tuple[Offset, bool]]:
+        """As :meth:`append`, with whether each message was new (``False``: a repeat, whose
+        offset holds the payload as first appended)."""
         if not messages:
             return []
         args: list[str | bytes | int] = [self.partitions]
@@ -221,7 +228,7 @@ class RedisEventLog:
                     raise
                 msg = f"the Redis event log refused the append: {exc}"
                 raise LogError(msg) from exc
-        return [Offset(int(offset)) for offset in offsets]
+        return [(Offset(abs(int(o))), int(o) > 0) for o in offsets]
 
     async def read(self, after: Offset, limit: int) -> list[LogRecord]:
         if limit <= 0:
@@ -229,6 +236,19 @@ class RedisEventLog:
         with self._available():
             entries = await self._redis.xrange(self._log, f"{after + 1}-0", "+", count=limit)
         return [LogRecord(_offset_of(entry_id), fields[b"payload"]) for entry_id, fields in entries]
+
+    async def payloads(self, offsets: Sequence[Offset]) -> dict[Offset, bytes]:
+        """The logged payloads of ``offsets`` still in the order stream (trimmed ones are not)."""
+        with self._available():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for offset in offsets:
+                    pipe.xrange(self._log, f"{offset}-0", f"{offset}-0", count=1)
+                replies = await pipe.execute()
+        return {
+            offset: entries[0][1][b"payload"]
+            for offset, entries in zip(offsets, replies, strict=True)
+            if entries
+        }
 
     async def last_offset(self) -> Offset:
         with self._available():
@@ -379,6 +399,69 @@ class RedisEventLog:
                 summaries = await pipe.execute()
         return sum(int(s["pending"]) for s in summaries)
 
+    @property
+    def client(self) -> Redis:
+        """The connection pool, for stores that share this Redis (online state, leases)."""
+        return self._redis
+
+    async def claim(self, group: str, consumer: str, partition: int) -> list[GroupEntry]:
+        """Take over every pending entry of ``partition`` (XAUTOCLAIM, any idle time), by offset.
+
+        For the worker that now holds the partition's lease: whoever read them before is gone.
+        """
+        if group not in self._groups:
+            await self.ensure_group(group)
+        stream = self._streams[partition]
+        claimed: list[GroupEntry] = []
+        cursor: str | bytes = "0-0"
+        with self._available():
+            while True:
+                reply = await self._redis.xautoclaim(
+                    stream, group, consumer, 0, start_id=cursor, count=500
+                )
+                cursor, entries = reply[0], reply[1]
+                claimed.extend(_entries(partition, entries))
+                if cursor in (b"0-0", "0-0"):
+                    break
+        return sorted(claimed, key=lambda e: e.offset)
+
+    async def trim_archived(self, group: str) -> Offset:
+        """Trim every stream below the first offset ``group`` has not acknowledged.
+
+        Workers acknowledge an entry only once it is archived, so what is trimmed is in the
+        archive. A partition's first unacknowledged entry is its oldest pending one or, with
+        none pending, the first it has not delivered; the order stream is trimmed below the
+        smallest of these over all partitions. Returns that offset minus one.
+        """
+        if group not in self._groups:
+            await self.ensure_group(group)
+        firsts: list[int] = []
+        with self._available():
+            last = int(await self._redis.get(self._offset) or 0)
+            for stream in self._streams:
+                first = last + 1
+                summary = await self._redis.xpending(stream, group)
+                if int(summary["pending"]):
+                    first = _offset_of(summary["min"])
+                else:
+                    groups = await self._redis.xinfo_groups(stream)
+                    info = next(g for g in groups if _text(g["name"]) == group)
+                    delivered = _offset_of(info["last-delivered-id"])
+                    after = await self._redis.xrange(stream, f"({delivered}-0", "+", count=1)
+                    if after:
+                        first = _offset_of(after[0][0])
+                await self._redis.xtrim(stream, minid=f"{first}-0", approximate=False)
+                firsts.append(first)
+            floor = min(firsts, default=last + 1)
+            await self._redis.xtrim(self._log, minid=f"{floor}-0", approximate=False)
+        return Offset(floor - 1)
+
+    async def first_offset(self) -> Offset | None:
+        """The oldest offset still in the order stream (``None`` when it is empty)."""
+        with self._available():
+            entries = await self._redis.xrange(self._log, "-", "+", count=1)
+        return _offset_of(entries[0][0]) if entries else None
+
     async def _blocking(
         self, poll: Callable[[int | None], Awaitable[bool]], timeout: float
     ) -> bool:
@@ -398,6 +481,10 @@ class RedisEventLog:
 def _offset_of(entry_id: bytes | str) -> Offset:
     text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
     return Offset(int(text.partition("-")[0]))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _entries(partition: int, entries: Iterable[Any]) -> Iterator[GroupEntry]:

@@ -1,0 +1,36 @@
+"""Scale-out processing: workers that apply the partitioned log to a shared online state.
+
+The pure core (:func:`online_update`), the ports (``store.py``) and the worker loop live
+here; Redis and PostgreSQL implement the ports in ``shopstream.storage``.
+"""
+
+from __future__ import annotations
+
+from shopstream.scaleout.errors import LeaseLost, ScaleOutError
+from shopstream.scaleout.store import (
+    Archive,
+    ArchivedEvent,
+    Entry,
+    Leases,
+    Merged,
+    OnlineState,
+    PartitionedLog,
+)
+from shopstream.scaleout.updates import OnlineUpdate, online_update
+from shopstream.scaleout.worker import Worker, WorkerStats
+
+__all__ = (
+    "Archive",
+    "ArchivedEvent",
+    "Entry",
+    "LeaseLost",
+    "Leases",
+    "Merged",
+    "OnlineState",
+    "OnlineUpdate",
+    "PartitionedLog",
+    "ScaleOutError",
+    "Worker",
+    "WorkerStats",
+    "online_update",
+)

@@ -1,0 +1,15 @@
+"""Errors of the scale-out workers."""
+
+from __future__ import annotations
+
+from shopstream.core import ShopstreamError
+
+
+class ScaleOutError(ShopstreamError):
+    code = "scaleout.error"
+
+
+class LeaseLost(ScaleOutError, RuntimeError):
+    """A partition's lease moved to another worker; this worker must not apply its events."""
+
+    code = "scaleout.lease-lost"

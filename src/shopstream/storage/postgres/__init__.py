@@ -1,0 +1,31 @@
+"""The scale-out system of record on PostgreSQL: migrations, the event archive (partitioned
+by day), processor snapshots, the archive's identifier index, profiles, exposures, the audit log.
+
+The ``psycopg`` driver is an optional extra (``pip install 'shopstream[postgres]'``); it is
+imported when a store is built, never by importing this package.
+"""
+
+from __future__ import annotations
+
+from shopstream.storage.postgres._connection import PostgresUnavailable
+from shopstream.storage.postgres.archive import ArchivedEvent, PostgresArchive
+from shopstream.storage.postgres.audit import PostgresAuditLog
+from shopstream.storage.postgres.exposures import PostgresExposureLog
+from shopstream.storage.postgres.index import PostgresEventIndex
+from shopstream.storage.postgres.migrate import Migration, migrate, migrations
+from shopstream.storage.postgres.profiles import PostgresProfileStore
+from shopstream.storage.postgres.state import PostgresStateStore
+
+__all__ = (
+    "ArchivedEvent",
+    "Migration",
+    "PostgresArchive",
+    "PostgresAuditLog",
+    "PostgresEventIndex",
+    "PostgresExposureLog",
+    "PostgresProfileStore",
+    "PostgresStateStore",
+    "PostgresUnavailable",
+    "migrate",
+    "migrations",
+)

@@ -1,0 +1,293 @@
+"""The shared online state in Redis (:class:`shopstream.scaleout.OnlineState`).
+
+Keys (``P`` = ``{prefix}:o``; ``{c}`` a customer id, ``{k}`` an identifier's graph key):
+
+- ``P:applied:{n}``: bitmaps, one bit per offset (``2**24`` offsets a key): applied or not.
+- ``P:idn:{k}``: the customer of identifier ``k``; ``P:members:{c}``: the identifiers of ``c``.
+- ``P:prof:{c}``: a hash of ``head`` (the cluster's smallest key, which names it),
+  ``events``, ``ch:{channel}``, ``ev:{event}``, ``orders``, ``revenue_cents`` (sums), ``first``
+  and ``last`` (event times in ms: minimum and maximum).
+- ``P:traits:{c}`` and ``P:traitat:{c}``: trait -> JSON value, and the ``(time, offset)`` sort
+  key of the value kept (latest wins, whatever order events are applied in).
+- ``P:views:{c}``: a sorted set of products by latest view time, the most recent 20.
+- ``P:cart:{c}``: product -> quantity added minus removed.
+- ``P:recent:{k}``: an identifier's recent views (co-visitation window).
+- ``P:covis:{product}``: other product -> times viewed by one device within the window.
+- ``P:count:{counter}``: product -> count (``views``, ``adds``, ``purchases``).
+- ``P:renamed``: customer -> the customer it was merged into (a record, not state).
+- ``P:merges``: a stream of merges (offset, loser, winner, message id, time), written in the
+  same step as the merge, drained into PostgreSQL's ``identity_merges`` by :meth:`drain_merges`.
+
+One Lua script applies a batch: it first checks the caller still holds every partition lease
+it names (fencing: a worker that paused past its lease cannot write), then per event sets the
+event's bit and, only if it was not set, applies the event, all in one atomic step. Scripts
+build key names as they go, which a single Redis allows and Redis Cluster does not: see
+docs/scale-out.md for how the state is split by hash tag across a cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import orjson
+
+from shopstream.core import CustomerId, Offset
+from shopstream.scaleout import LeaseLost, Merged, OnlineUpdate
+from shopstream.scaleout.updates import COVISIT_WINDOW_MS, RECENT_VIEWS
+from shopstream.storage.redis._driver import available
+from shopstream.storage.redis.leases import RedisLeases
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+BITS_PER_KEY = 2**24
+
+_APPLY = """
+-- KEYS: the lease keys of the partitions in the batch
+-- ARGV: prefix, recent views kept, co-visitation window (ms), bits a key, JSON batch,
+--       then one fencing token per lease key
+for i, key in ipairs(KEYS) do
+    if redis.call('GET', key) ~= ARGV[5 + i] then
+        return redis.error_reply('LEASE ' .. key)
+    end
+end
+local P = ARGV[1]
+local keep = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local per_key = tonumber(ARGV[4])
+local batch = cjson.decode(ARGV[5])
+
+local function trim(key, n)
+    redis.call('ZREMRANGEBYRANK', key, 0, -(n + 1))
+end
+
+local function merge(loser, winner, u)
+    local members = redis.call('SMEMBERS', P .. ':members:' .. loser)
+    for _, m in ipairs(members) do
+        redis.call('SET', P .. ':idn:' .. m, winner)
+        redis.call('SADD', P .. ':members:' .. winner, m)
+    end
+    local prof = redis.call('HGETALL', P .. ':prof:' .. loser)
+    local wkey = P .. ':prof:' .. winner
+    for i = 1, #prof, 2 do
+        local f, v = prof[i], prof[i + 1]
+        if f == 'head' or f == 'first' then
+            local mine = redis.call('HGET', wkey, f)
+            local smaller
+            if f == 'head' then smaller = (not mine) or v < mine
+            else smaller = (not mine) or tonumber(v) < tonumber(mine) end
+            if smaller then redis.call('HSET', wkey, f, v) end
+        elseif f == 'last' then
+            local mine = redis.call('HGET', wkey, f)
+            if (not mine) or tonumber(v) > tonumber(mine) then redis.call('HSET', wkey, f, v) end
+        else
+            redis.call('HINCRBY', wkey, f, v)
+        end
+    end
+    local at = redis.call('HGETALL', P .. ':traitat:' .. loser)
+    for i = 1, #at, 2 do
+        local name, key = at[i], at[i + 1]
+        local mine = redis.call('HGET', P .. ':traitat:' .. winner, name)
+        if (not mine) or key > mine then
+            redis.call('HSET', P .. ':traitat:' .. winner, name, key)
+            redis.call('HSET', P .. ':traits:' .. winner, name,
+                redis.call('HGET', P .. ':traits:' .. loser, name))
+        end
+    end
+    local views = P .. ':views:' .. winner
+    redis.call('ZUNIONSTORE', views, 2, views, P .. ':views:' .. loser, 'AGGREGATE', 'MAX')
+    trim(views, keep)
+    local cart = redis.call('HGETALL', P .. ':cart:' .. loser)
+    for i = 1, #cart, 2 do
+        redis.call('HINCRBY', P .. ':cart:' .. winner, cart[i], cart[i + 1])
+    end
+    for _, part in ipairs({'members', 'prof', 'traits', 'traitat', 'views', 'cart'}) do
+        redis.call('DEL', P .. ':' .. part .. ':' .. loser)
+    end
+    redis.call('HSET', P .. ':renamed', loser, winner)
+    redis.call('XADD', P .. ':merges', '*', 'offset', string.format('%d', u.o), 'loser', loser,
+        'winner', winner, 'message_id', u.m, 'at', string.format('%d', u.t))
+end
+
+local function resolve(ids, u)
+    -- the cluster named by the smallest key among every cluster and new identifier here
+    local head, name = nil, nil
+    local clusters, current = {}, {}
+    for i, pair in ipairs(ids) do
+        local c = redis.call('GET', P .. ':idn:' .. pair[1])
+        current[i] = c
+        local h, n
+        if c then
+            if clusters[c] == nil then
+                clusters[c] = redis.call('HGET', P .. ':prof:' .. c, 'head')
+            end
+            h = clusters[c]; n = c
+        else
+            h = pair[1]; n = pair[2]
+        end
+        if head == nil or h < head then head, name = h, n end
+    end
+    for c, _ in pairs(clusters) do
+        if c ~= name then merge(c, name, u) end
+    end
+    for i, pair in ipairs(ids) do
+        if current[i] ~= name then  -- new, or in a cluster merged just now (merge moved it)
+            redis.call('SET', P .. ':idn:' .. pair[1], name)
+            redis.call('SADD', P .. ':members:' .. name, pair[1])
+        end
+    end
+    if clusters[name] == nil or head < clusters[name] then
+        redis.call('HSET', P .. ':prof:' .. name, 'head', head)
+    end
+    return name
+end
+
+local function apply(u, c)
+    local prof = P .. ':prof:' .. c
+    redis.call('HINCRBY', prof, 'events', 1)
+    redis.call('HINCRBY', prof, 'ev:' .. u.e, 1)
+    if u.ch ~= '' then redis.call('HINCRBY', prof, 'ch:' .. u.ch, 1) end
+    local first = redis.call('HGET', prof, 'first')
+    local t = string.format('%d', u.t)
+    if (not first) or u.t < tonumber(first) then redis.call('HSET', prof, 'first', t) end
+    local last = redis.call('HGET', prof, 'last')
+    if (not last) or u.t > tonumber(last) then redis.call('HSET', prof, 'last', t) end
+    if u.ord > 0 then
+        redis.call('HINCRBY', prof, 'orders', u.ord)
+        redis.call('HINCRBY', prof, 'revenue_cents', string.format('%d', u.rev))
+    end
+    local sort_key = string.format('%016d%016d', u.t, u.o)
+    for name, value in pairs(u.tr) do
+        local mine = redis.call('HGET', P .. ':traitat:' .. c, name)
+        if (not mine) or sort_key > mine then
+            redis.call('HSET', P .. ':traitat:' .. c, name, sort_key)
+            redis.call('HSET', P .. ':traits:' .. c, name, value)
+        end
+    end
+    local views = P .. ':views:' .. c
+    local recent = P .. ':recent:' .. u.ids[1][1]
+    for _, pid in ipairs(u.v) do
+        redis.call('ZADD', views, 'GT', u.t, pid)
+        trim(views, keep)
+        local near = redis.call('ZRANGEBYSCORE', recent, u.t - window, u.t + window)
+        for _, other in ipairs(near) do
+            if other ~= pid then
+                redis.call('HINCRBY', P .. ':covis:' .. pid, other, 1)
+                redis.call('HINCRBY', P .. ':covis:' .. other, pid, 1)
+            end
+        end
+        redis.call('ZADD', recent, 'GT', u.t, pid)
+        trim(recent, keep)
+    end
+    for pid, delta in pairs(u.cart) do
+        redis.call('HINCRBY', P .. ':cart:' .. c, pid, string.format('%d', delta))
+    end
+end
+
+local out = {}
+for _, u in ipairs(batch) do
+    local bits = P .. ':applied:' .. string.format('%d', math.floor(u.o / per_key))
+    local seen = redis.call('SETBIT', bits, u.o % per_key, 1)
+    local customer = ''
+    if #u.ids > 0 then
+        if seen == 1 then
+            customer = redis.call('GET', P .. ':idn:' .. u.ids[1][1]) or ''
+        else
+            customer = resolve(u.ids, u)
+            apply(u, customer)
+        end
+    end
+    if seen == 0 then
+        for counter, pids in pairs(u.cnt) do
+            for _, pid in ipairs(pids) do
+                redis.call('HINCRBY', P .. ':count:' .. counter, pid, 1)
+            end
+        end
+    end
+    out[#out + 1] = customer
+end
+return out
+"""
+
+
+class RedisOnlineState:
+    """Applies :class:`OnlineUpdate` batches atomically and at most once (see the module)."""
+
+    def __init__(self, redis: Redis, prefix: str, leases: RedisLeases) -> None:
+        self._redis = redis
+        self.prefix = f"{prefix}:o"
+        self._leases = leases
+        self._apply = redis.register_script(_APPLY)
+        from redis.exceptions import ResponseError
+
+        self._response_error = ResponseError
+
+    async def apply(
+        self, updates: Sequence[OnlineUpdate], fences: Mapping[int, str]
+    ) -> list[CustomerId | None]:
+        if not updates:
+            return []
+        partitions = sorted(fences)
+        batch = orjson.dumps([u.to_wire() for u in updates])
+        args: list[str | int | bytes] = [
+            self.prefix,
+            RECENT_VIEWS,
+            COVISIT_WINDOW_MS,
+            BITS_PER_KEY,
+            batch,
+        ]
+        args += [fences[p] for p in partitions]
+        keys = [self._leases.key(p) for p in partitions]
+        try:
+            with available("the Redis online state"):
+                customers = await self._apply(keys=keys, args=args)
+        except self._response_error as exc:
+            if str(exc).startswith("LEASE"):
+                msg = f"a partition lease was lost before the batch was applied: {exc}"
+                raise LeaseLost(msg) from exc
+            raise
+        return [CustomerId(c.decode()) if c else None for c in customers]
+
+    async def merges(self, limit: int = 1000) -> list[Merged]:
+        """The oldest merges not yet drained (see :meth:`forget_merges`)."""
+        with available("the Redis online state"):
+            entries = await self._redis.xrange(f"{self.prefix}:merges", count=limit)
+        return [
+            Merged(
+                entry_id.decode(), Offset(int(f[b"offset"])), CustomerId(f[b"loser"].decode()),
+                CustomerId(f[b"winner"].decode()), f[b"message_id"].decode(), int(f[b"at"]),
+            )
+            for entry_id, f in entries
+        ]  # fmt: skip
+
+    async def forget_merges(self, merged: Sequence[Merged]) -> None:
+        """Drop merges once they are stored elsewhere."""
+        if merged:
+            with available("the Redis online state"):
+                await self._redis.xdel(f"{self.prefix}:merges", *[m.entry_id for m in merged])
+
+    async def snapshot(self) -> dict[str, object]:
+        """Every key of the online state but the applied bitmaps and the rename record, as
+        plain values: to compare two states (tests, the benchmark)."""
+        out: dict[str, object] = {}
+        skip = (f"{self.prefix}:applied:", f"{self.prefix}:renamed", f"{self.prefix}:merges")
+        async for raw in self._redis.scan_iter(match=f"{self.prefix}:*", count=1000):
+            key = raw.decode()
+            if key.startswith(skip):
+                continue
+            kind = (await self._redis.type(raw)).decode()
+            if kind == "string":
+                out[key] = (await self._redis.get(raw)).decode()
+            elif kind == "hash":
+                out[key] = {
+                    k.decode(): v.decode() for k, v in (await self._redis.hgetall(raw)).items()
+                }
+            elif kind == "set":
+                out[key] = sorted(m.decode() for m in await self._redis.smembers(raw))
+            elif kind == "zset":
+                out[key] = [
+                    (m.decode(), s)
+                    for m, s in await self._redis.zrange(raw, 0, -1, withscores=True)
+                ]
+        return out
