@@ -49,6 +49,9 @@ from shopstream.profiles import (
 from shopstream.profiles.live import LiveState
 from shopstream.recommend import Item, LiveRecommender, RecommendRequest, RecommendRules
 from shopstream.recommend import recommend as answer
+from shopstream.recommend.background import embed_forever, refit_forever
+from shopstream.recommend.content import load_text_encoder
+from shopstream.recommend.weights import load_weights
 from shopstream.settings import Settings
 from shopstream.trends import LiveTrends, Trends
 
@@ -86,7 +89,9 @@ class Engine:
         self.activity = Activity()
         self.live_trends = LiveTrends(lambda product_id: self.live.catalog.product(product_id))
         self.live = LiveState(index.history, observer=self._observe)
-        self.recommender = LiveRecommender()
+        self.recommender = LiveRecommender(
+            weights=load_weights(settings.recommend_weights) if settings.recommend_weights else None
+        )
         self.recommend_rules = RecommendRules()
         self.exposures = exposures
         self.consumer = Consumer(
@@ -97,6 +102,7 @@ class Engine:
         )
         self._closers = closers
         self._indexer: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Engine:
@@ -136,6 +142,18 @@ class Engine:
         logger.info("live state at offset %d (%d events replayed)", self.live.offset, caught_up)
         self.consumer.start()
         self._indexer = asyncio.create_task(self._index_forever(), name="identity-index")
+        self._start_recommend_work()
+
+    def _start_recommend_work(self) -> None:
+        """Product text embeddings (with the embeddings extra) and EASE retraining, off the
+        event loop."""
+        encoder = load_text_encoder()
+        if encoder is not None:
+            work = embed_forever(self.recommender.content, encoder)
+            self._background.append(asyncio.create_task(work, name="recommend-embed"))
+        if self.recommender.ease is not None:
+            work = refit_forever(self.recommender.ease)
+            self._background.append(asyncio.create_task(work, name="recommend-refit"))
 
     async def _index_forever(self) -> None:
         while True:
@@ -143,6 +161,10 @@ class Engine:
             await asyncio.sleep(_INDEX_EVERY_SECONDS)
 
     async def close(self) -> None:
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self._indexer is not None:
             self._indexer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -289,9 +311,11 @@ class Engine:
         """Ranked products for a customer and placement, each with its reason; the answer is
         recorded as an exposure under the returned decision id."""
         at = now or utcnow()
+        live = self.recommender
         items = answer(request, customer_id, self.profiles.get(customer_id),
-                       blend=self.recommender.blend, catalog=self.catalog,
-                       rules=self.recommend_rules, now=at.timestamp())  # fmt: skip
+                       blend=live.blend, catalog=self.catalog,
+                       rules=self.recommend_rules, now=at.timestamp(), trends=self.trends,
+                       store_weight=live.weights.store_trending, content=live.content)  # fmt: skip
         decision_id = f"d_{uuid.uuid4().hex}"
         if self.exposures is not None:
             self.exposures.record(Exposure(

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     demo: bool = False
     associates_file: Path | None = None
     session_secret: SecretStr | None = None
+    # The live recommender's blend weights (``shopstream evaluate`` writes them); hand-set
+    # weights when None. See ``shopstream.recommend.weights``.
+    recommend_weights: Path | None = None
 
     @field_validator("write_keys", "server_keys", "admin_keys", mode="before")
     @classmethod

@@ -175,7 +175,7 @@ class CoVisitation:
         answer = []
         for item, score in top_k(scores, k):
             source = max(expanded, key=lambda e: e[1] * e[2].get(item, 0.0))[0]
-            answer.append(Scored(item, score, self._reason(source, sources)))
+            answer.append(Scored(item, score, self._reason(source, sources), ProductId(source)))
         return answer
 
     @staticmethod

@@ -137,7 +137,7 @@ def apply_rules(
             if boost.matches(product, category, brand):
                 score *= boost.factor
         if score > 0:
-            kept.append(Scored(product, score, scored.reason))
+            kept.append(Scored(product, score, scored.reason, scored.about))
     kept.sort(key=lambda s: (-s.score, s.product_id))
     return diversify(kept, rules.max_per_category, describe, k)
 

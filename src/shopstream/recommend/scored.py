@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shopstream.core import ProductId
 
@@ -12,6 +12,9 @@ from shopstream.core import ProductId
 @dataclass(frozen=True, slots=True)
 class Scored:
     """One recommended product. Scores compare within one answer, not across answers.
+
+    ``about`` is the product the reason refers to when it ends with that product's id
+    ("viewed together with p1"), so an answer can name it ("viewed together with Blue Mug").
 
     Examples:
         >>> Scored(ProductId("p9"), 0.83, "viewed together with p1")
@@ -21,6 +24,7 @@ class Scored:
     product_id: ProductId
     score: float
     reason: str
+    about: ProductId | None = field(default=None, repr=False)
 
 
 def top_k(scores: Mapping[ProductId, float], k: int) -> list[tuple[ProductId, float]]:
