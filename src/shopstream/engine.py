@@ -49,7 +49,7 @@ from shopstream.profiles import (
 from shopstream.profiles.live import LiveState
 from shopstream.recommend import Item, LiveRecommender, RecommendRequest, RecommendRules
 from shopstream.recommend import recommend as answer
-from shopstream.recommend.background import embed_forever, refit_forever
+from shopstream.recommend.background import embed_forever, limit_blas_threads, refit_forever
 from shopstream.recommend.content import load_text_encoder
 from shopstream.recommend.weights import load_weights
 from shopstream.settings import Settings
@@ -147,6 +147,7 @@ class Engine:
     def _start_recommend_work(self) -> None:
         """Product text embeddings (with the embeddings extra) and EASE retraining, off the
         event loop."""
+        limit_blas_threads()
         encoder = load_text_encoder()
         if encoder is not None:
             work = embed_forever(self.recommender.content, encoder)

@@ -15,6 +15,18 @@ from shopstream.recommend.content import ContentIndex, TextEncoder
 logger = logging.getLogger(__name__)
 
 
+def limit_blas_threads() -> None:
+    """Run numpy's BLAS on one thread in a server: a request's matrix-vector products are
+    small, and BLAS threads spinning on the other core (which the load, the exposure writer
+    and the encoder also use) only add to the tail latency. Without threadpoolctl (the
+    ``ml`` extra) there is no BLAS to limit."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
 async def embed_once(index: ContentIndex, encoder: TextEncoder, batch: int = 256) -> int:
     """Encode up to ``batch`` queued texts in a worker thread; how many were encoded."""
     pairs = index.take(batch)

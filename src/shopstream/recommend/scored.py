@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from shopstream.core import ProductId
 
@@ -34,4 +35,13 @@ def top_k(scores: Mapping[ProductId, float], k: int) -> list[tuple[ProductId, fl
         >>> top_k({ProductId("b"): 1.0, ProductId("a"): 1.0, ProductId("c"): 2.0}, 2)
         [('c', 2.0), ('a', 1.0)]
     """
-    return heapq.nsmallest(k, scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    if k <= 0 or not scores:
+        return []
+    items = scores.items()
+    if k < len(scores):
+        # The k-th best score, then every item at least as good (ties at the threshold
+        # included): C-level selection and sorts, no Python key function per item.
+        threshold = heapq.nlargest(k, scores.values())[-1]
+        items = [kv for kv in items if kv[1] >= threshold]  # type: ignore[assignment]
+    # By id, then stably by score, best first: ties stay in id order.
+    return sorted(sorted(items), key=itemgetter(1), reverse=True)[:k]

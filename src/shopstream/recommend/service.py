@@ -196,11 +196,20 @@ def _category_of(catalog: Catalog) -> Callable[[ProductId], str | None]:
 
 
 def _describer(catalog: Catalog) -> Callable[[ProductId], tuple[str | None, str | None]]:
+    """A product's (category key, brand), each worked out once per request."""
+    known: dict[ProductId, tuple[str | None, str | None]] = {}
+
     def describe(product_id: ProductId) -> tuple[str | None, str | None]:
-        product = catalog.product(product_id)
-        if product is None:
-            return None, None
-        return (category_key(product.category) if product.category else None), product.brand
+        found = known.get(product_id)
+        if found is None:
+            product = catalog.product(product_id)
+            if product is None:
+                found = (None, None)
+            else:
+                category = category_key(product.category) if product.category else None
+                found = (category, product.brand)
+            known[product_id] = found
+        return found
 
     return describe
 
