@@ -42,6 +42,7 @@ async def state(request: Request) -> JSON:
             "applied": live.offset,
             "embedded": len(live.content),
             "textsWaiting": live.content.pending,
+            "neighboursTabled": not live.content.table_stale,
             "easeFitted": live.ease is not None and live.ease.fitted,
         },
     })  # fmt: skip

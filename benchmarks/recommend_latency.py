@@ -5,8 +5,8 @@ embeddings extra if installed) is first given realistic state through its public
 simulated retailer (``shopstream.simulate``: 5,000 products, 4 stores with zones, stock)
 and the events of 3,000 simulated shoppers over several days (views, clicks, carts,
 orders, store visits: 80,000 events through ``/v1/batch``). Measuring starts once the live
-state has applied every event, the product texts are embedded and EASE has been trained on
-the live interactions in the background.
+state has applied every event, the product texts are embedded (and every product's nearest
+neighbours tabulated) and EASE has been trained on the live interactions in the background.
 
 Then requests leave on a fixed schedule (open loop: a request is sent when it is due,
 whether or not earlier ones were answered, on a free keep-alive connection or a new one),
@@ -125,8 +125,8 @@ def build_world(server: BenchServer, args: argparse.Namespace) -> World:
 
 
 def wait_digested(server: BenchServer, timeout: float) -> dict[str, Any]:
-    """Until every event is applied, every product text embedded (when the extra is there)
-    and EASE trained; the state it ended in."""
+    """Until every event is applied, every product text embedded and the neighbour table
+    computed (when the extra is there) and EASE trained; the state it ended in."""
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=server.url, timeout=10.0) as http:
         while True:
@@ -136,6 +136,7 @@ def wait_digested(server: BenchServer, timeout: float) -> dict[str, Any]:
                 state["applied"] >= state["appended"]
                 and live["applied"] >= state["appended"]
                 and live["textsWaiting"] == 0
+                and live["neighboursTabled"]
                 and live["easeFitted"]
             )
             if done:

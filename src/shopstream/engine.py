@@ -316,7 +316,8 @@ class Engine:
         items = answer(request, customer_id, self.profiles.get(customer_id),
                        blend=live.blend, catalog=self.catalog,
                        rules=self.recommend_rules, now=at.timestamp(), trends=self.trends,
-                       store_weight=live.weights.store_trending, content=live.content)  # fmt: skip
+                       store_weight=live.weights.store_trending, content=live.content,
+                       store_cache=live.store_cache)  # fmt: skip
         decision_id = f"d_{uuid.uuid4().hex}"
         if self.exposures is not None:
             self.exposures.record(Exposure(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from shopstream.core import ProductId
-from shopstream.recommend.background import embed_once
+from shopstream.recommend.background import embed_once, index_once
 from shopstream.recommend.content import (
     MINILM,
     ContentIndex,
@@ -81,6 +81,42 @@ def test_the_index_survives_a_snapshot() -> None:
     restored.queue([(ProductId("e"), "more")])
     asyncio.run(embed_once(restored, Letters()))
     assert len(restored) == 5
+
+
+def test_the_neighbour_table_answers_as_the_direct_computation_until_a_vector_changes() -> None:
+    rng = np.random.default_rng(3)
+    words = ["".join(rng.choice(list("abcdefgh"), 6)) for _ in range(300)]
+    index = _index({f"p{i:03d}": w for i, w in enumerate(words)})
+    products = [ProductId(f"p{i:03d}") for i in range(0, 300, 7)]
+    direct = {p: index.neighbours(p, 20) for p in products}
+    assert index.table_stale
+    assert asyncio.run(index_once(index))
+    assert not index.table_stale
+    for product in products:
+        tabled = index.neighbours(product, 20)
+        assert np.allclose([s for _, s in tabled], [s for _, s in direct[product]], atol=1e-5)
+        # The same neighbours (which of several equally close ones come last may differ by
+        # rounding: the table multiplies matrices, a request a matrix and a vector).
+        last = tabled[-1][1]
+        assert {p for p, s in tabled if s > last + 1e-5} == {
+            p for p, s in direct[product] if s > last + 1e-5
+        }
+    # A new vector makes the table stale: answers are computed directly again.
+    index.queue([(ProductId("new"), words[0])])
+    asyncio.run(embed_once(index, Letters()))
+    assert index.table_stale
+    assert index.neighbours(ProductId("p000"), 1)[0][0] == "new"
+
+
+def test_a_table_computed_before_a_change_is_not_installed() -> None:
+    index = _index({"a": "aaab", "b": "aaab c", "c": "zzzz"})
+    version, ids, matrix = index.table_input()
+    index.queue([(ProductId("d"), "aaab")])
+    asyncio.run(embed_once(index, Letters()))
+    from shopstream.recommend.content import nearest_table
+
+    assert not index.install_table(version, nearest_table(ids, matrix))
+    assert index.neighbours(ProductId("a"), 1)[0][0] == "d"
 
 
 needs_model = pytest.mark.skipif(

@@ -25,7 +25,7 @@ from shopstream.recommend import (
     recommend,
 )
 from shopstream.recommend.content import ContentIndex
-from shopstream.recommend.service import named_reason, similar
+from shopstream.recommend.service import StoreTrendingCache, named_reason, similar
 from shopstream.trends import Trends
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -199,3 +199,15 @@ def test_the_service_uses_embeddings_for_a_cold_product_anchor() -> None:
     assert [(i.product_id, i.reason) for i in items] == [
         ("p4", "similar to Red Kettle (text embeddings)")
     ]
+
+
+def test_a_stores_ranking_is_asked_of_the_trends_at_most_once_a_second() -> None:
+    trends = _store_trends("s12", ["p4"])
+    cache = StoreTrendingCache()
+    now = NOW.timestamp()
+    assert [r.key for r in cache.top(trends, StoreId("s12"), now, 5)] == ["p4"]
+    raw = {"type": "track", "userId": "u9", "event": "Product Added",
+           "properties": {"product_id": "p2", "store_id": "s12"}}  # fmt: skip
+    trends.apply(parse_message(raw, source="web", received_at=NOW), offset=99, now=NOW)
+    assert [r.key for r in cache.top(trends, StoreId("s12"), now + 0.5, 5)] == ["p4"]
+    assert [r.key for r in cache.top(trends, StoreId("s12"), now + 1.0, 5)] == ["p2", "p4"]

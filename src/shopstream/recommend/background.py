@@ -10,7 +10,7 @@ import logging
 import time
 
 from shopstream.recommend.collaborative import LiveEASE
-from shopstream.recommend.content import ContentIndex, TextEncoder
+from shopstream.recommend.content import ContentIndex, TextEncoder, nearest_table
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +37,19 @@ async def embed_once(index: ContentIndex, encoder: TextEncoder, batch: int = 256
     return len(pairs)
 
 
+async def index_once(index: ContentIndex) -> bool:
+    """Compute every product's nearest neighbours in a worker thread and install them,
+    unless vectors changed meanwhile; True if installed."""
+    version, ids, matrix = index.table_input()
+    table = await asyncio.to_thread(nearest_table, ids, matrix)
+    return index.install_table(version, table)
+
+
 async def embed_forever(
     index: ContentIndex, encoder: TextEncoder, *, idle: float = 0.2, batch: int = 256
 ) -> None:
-    """Encode what upserts queue, in batches, until cancelled; then close the encoder."""
+    """Encode what upserts queue, in batches; when none wait, tabulate every product's
+    nearest neighbours (requests then read them); until cancelled, then close the encoder."""
     try:
         while True:
             try:
@@ -51,6 +60,11 @@ async def embed_forever(
                 continue
             if done:
                 logger.debug("encoded %d product texts (%d queued)", done, index.pending)
+            elif index.table_stale:
+                started = time.perf_counter()
+                if await index_once(index):
+                    logger.info("nearest neighbours of %d products by text in %.1f s",
+                                len(index), time.perf_counter() - started)  # fmt: skip
             else:
                 await asyncio.sleep(idle)
     finally:

@@ -26,6 +26,7 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shopstream.core import ProductId
@@ -170,6 +171,12 @@ class ContentIndex:
         self._rows: dict[ProductId, int] = {}
         self._ids: list[ProductId] = []
         self._vectors: np.ndarray | None = None
+        self._version = 0  # bumped by every change of a vector
+        # Every product's nearest neighbours, computed off the event loop by
+        # :func:`nearest_table` for the vectors of ``_table_version``: a cache of
+        # :meth:`neighbours`, used only while no vector has changed since.
+        self._table: NeighbourTable | None = None
+        self._table_version = -1
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -225,6 +232,7 @@ class ContentIndex:
                 self._reserve(len(self._ids), vectors.shape[1])
             assert self._vectors is not None
             self._vectors[row] = vector
+            self._version += 1
 
     def _reserve(self, rows: int, dim: int) -> None:
         import numpy as np
@@ -243,11 +251,15 @@ class ContentIndex:
     def neighbours(self, product_id: ProductId, k: int) -> list[tuple[ProductId, float]]:
         """The ``k`` products whose text is closest to ``product_id``'s (cosine), best
         first, ties by product id; empty when ``product_id`` has no vector yet."""
-        import numpy as np
-
         row = self._rows.get(product_id)
         if row is None or self._vectors is None or k < 1:
             return []
+        table = self._table
+        fresh = table is not None and self._table_version == self._version
+        if fresh and table.rows.shape[1] >= min(k, len(self._ids) - 1):  # type: ignore[union-attr]
+            return table.of(row, self._ids, k)  # type: ignore[union-attr]
+        import numpy as np
+
         count = len(self._ids)
         matrix = self._vectors[:count]
         scores = matrix @ matrix[row]
@@ -259,7 +271,26 @@ class ContentIndex:
         ranked = sorted(best.tolist(), key=lambda i: (-scores[i], self._ids[i]))
         return [(self._ids[i], float(scores[i])) for i in ranked]
 
+    @property
+    def table_stale(self) -> bool:
+        """Whether vectors changed since the neighbour table was computed."""
+        return self._table_version != self._version and len(self._ids) > 1
+
+    def table_input(self) -> tuple[int, list[ProductId], np.ndarray]:
+        """What :func:`nearest_table` needs, copied (taken on the event loop)."""
+        count = len(self._ids)
+        assert self._vectors is not None
+        return self._version, list(self._ids), self._vectors[:count].copy()
+
+    def install_table(self, version: int, table: NeighbourTable) -> bool:
+        """Use ``table`` if no vector changed since :meth:`table_input` gave ``version``."""
+        if version != self._version:
+            return False
+        self._table, self._table_version = table, version
+        return True
+
     def __getstate__(self) -> dict[str, Any]:
+        # The neighbour table is derived: it is computed again after a restart.
         count = len(self._ids)
         return {
             "model": self.model,
@@ -276,3 +307,48 @@ class ContentIndex:
         self._ids = state["ids"]
         self._rows = {product_id: row for row, product_id in enumerate(self._ids)}
         self._vectors = state["vectors"]
+        self._version = 1 if self._ids else 0
+        self._table = None
+        self._table_version = -1
+
+
+TABLE_SIZE = 60
+"""Neighbours kept per product: what a request asks of it (the service's depth)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourTable:
+    """Row ``i``'s nearest rows, best first (ties by product id), and their cosines."""
+
+    rows: np.ndarray  # (products, k) int32
+    scores: np.ndarray  # (products, k) float32
+
+    def of(self, row: int, ids: Sequence[ProductId], k: int) -> list[tuple[ProductId, float]]:
+        found = zip(self.rows[row, :k].tolist(), self.scores[row, :k].tolist(), strict=True)
+        return [(ids[j], score) for j, score in found]
+
+
+def nearest_table(
+    ids: Sequence[ProductId], matrix: np.ndarray, k: int = TABLE_SIZE, chunk: int = 512
+) -> NeighbourTable:
+    """Every product's ``k`` nearest neighbours by cosine (``matrix``: unit rows), a chunk of
+    rows at a time, in numpy alone: it releases the interpreter lock, so a worker thread
+    computes the table while the event loop answers requests."""
+    import numpy as np
+
+    count = matrix.shape[0]
+    take = max(0, min(k, count - 1))
+    rank = np.empty(count, dtype=np.int64)
+    rank[sorted(range(count), key=ids.__getitem__)] = np.arange(count)
+    rows = np.zeros((count, take), dtype=np.int32)
+    scores = np.zeros((count, take), dtype=np.float32)
+    for start in range(0, count if take else 0, chunk):
+        stop = min(start + chunk, count)
+        block = matrix[start:stop] @ matrix.T
+        block[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        best = np.argpartition(-block, take - 1, axis=1)[:, :take]
+        values = np.take_along_axis(block, best, axis=1)
+        order = np.lexsort((rank[best], -values), axis=1)
+        rows[start:stop] = np.take_along_axis(best, order, axis=1)
+        scores[start:stop] = np.take_along_axis(values, order, axis=1)
+    return NeighbourTable(rows, scores)

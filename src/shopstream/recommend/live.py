@@ -24,6 +24,7 @@ from shopstream.recommend.covisitation import CoVisitation
 from shopstream.recommend.generator import CandidateGenerator
 from shopstream.recommend.history import OwnHistory
 from shopstream.recommend.interactions import interactions_from_event
+from shopstream.recommend.service import StoreTrendingCache
 from shopstream.recommend.trending import CategoryTrending, Trending
 from shopstream.recommend.weights import HAND_SET, LiveWeights
 
@@ -33,9 +34,10 @@ DEFAULT_WEIGHTS = dict(HAND_SET.weights)
 
 def default_generators(weights: LiveWeights = HAND_SET) -> dict[str, CandidateGenerator]:
     return {
-        # The 10 and 3 most recent products and categories of a history: what the
-        # evaluation chose on Taobao, and half the work of the classes' defaults per request.
-        "covisit": CoVisitation(depth=10),
+        # The 10 and 3 most recent products and categories of a history (what the
+        # evaluation chose on Taobao) and 50 neighbours a product: half the work per request
+        # of the classes' defaults, for the same top 50.
+        "covisit": CoVisitation(depth=10, max_neighbours=50),
         "own": OwnHistory(),
         "category": CategoryTrending(depth=3),
         "trending": Trending(),
@@ -67,6 +69,7 @@ class LiveRecommender:
         self.weights = weights if weights is not None else HAND_SET
         self.blend = blend if blend is not None else default_blend(self.weights)
         self.content = ContentIndex()
+        self.store_cache = StoreTrendingCache()
         self._offset = Offset(0)
 
     @property

@@ -22,7 +22,7 @@ from shopstream.recommend.content import ContentIndex
 from shopstream.recommend.interactions import Behaviour, Interaction
 from shopstream.recommend.rules import Placement, RecommendRules, Shopper, apply_rules
 from shopstream.recommend.scored import Scored
-from shopstream.trends import TrendKind, Trends, Window
+from shopstream.trends import Ranked, TrendKind, Trends, Window
 
 _DEPTH_FACTOR = 5
 _SIMILAR_SCORE = 0.3
@@ -100,6 +100,7 @@ def recommend(
     trends: Trends | None = None,
     store_weight: float = 0.0,
     content: ContentIndex | None = None,
+    store_cache: StoreTrendingCache | None = None,
 ) -> list[Item]:
     """The ranked items for one request, each with its reason and stock.
 
@@ -131,7 +132,8 @@ def recommend(
     answers = blend.answers(history)
     weights = dict(blend.weights)
     if store is not None and trends is not None and store_weight > 0:
-        answers[STORE_TRENDING] = store_trending(trends, catalog, store, now, blend.depth)
+        answers[STORE_TRENDING] = store_trending(trends, catalog, store, now, blend.depth,
+                                                 store_cache)  # fmt: skip
         weights[STORE_TRENDING] = store_weight
     candidates: list[Scored] = fuse(answers, weights, depth)
     anchor = request.product_id
@@ -147,13 +149,41 @@ def recommend(
     return [_item(s, catalog, store, in_stock) for s in chosen]
 
 
+class StoreTrendingCache:
+    """A store's ranking, asked of the trends at most once a second: every request in a
+    store reads the same day-long window, and a second's lag does not change what trends
+    over a day (the shopper's own events still count at once, through the blend)."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[int, StoreId, int], tuple[int, list[Ranked]]] = {}
+
+    def top(self, trends: Trends, store: StoreId, now: float, k: int) -> list[Ranked]:
+        key, second = (id(trends), store, k), int(now)
+        found = self._answers.get(key)
+        if found is None or found[0] != second:
+            when = datetime.fromtimestamp(now, UTC)
+            ranked = trends.top(TrendKind.PRODUCT, STORE_WINDOW, when, k, store_id=store)
+            if len(self._answers) > 10_000:  # stores x depths x trends: bounded anyway
+                self._answers.clear()
+            found = self._answers[key] = (second, ranked)
+        return found[1]
+
+
 def store_trending(
-    trends: Trends, catalog: Catalog, store: StoreId, now: float, k: int
+    trends: Trends,
+    catalog: Catalog,
+    store: StoreId,
+    now: float,
+    k: int,
+    cache: StoreTrendingCache | None = None,
 ) -> list[Scored]:
     """The products counted most in ``store`` over the last day (views, carts, orders made
     there or by shoppers in it), reason naming the store as the shopper knows it."""
-    ranked = trends.top(TrendKind.PRODUCT, STORE_WINDOW, datetime.fromtimestamp(now, UTC), k,
-                        store_id=store)  # fmt: skip
+    if cache is not None:
+        ranked = cache.top(trends, store, now, k)
+    else:
+        ranked = trends.top(TrendKind.PRODUCT, STORE_WINDOW, datetime.fromtimestamp(now, UTC),
+                            k, store_id=store)  # fmt: skip
     known = catalog.store(store)
     where = known.name if known is not None and known.name else f"store {store}"
     return [Scored(ProductId(r.key), float(r.count), f"trending in {where}") for r in ranked]
