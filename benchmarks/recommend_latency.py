@@ -50,7 +50,7 @@ from _common import percentile, table, write_result
 from ingest import BenchServer, machine_cpu
 from shopstream.demo import seed
 from shopstream.sender import Sender
-from shopstream.simulate import Simulator, generate_catalogue, generate_shoppers
+from shopstream.simulate import Simulator, generate_catalogue, generate_shoppers, shift
 
 AIM_P99_MS = 10.0
 SEED = 11
@@ -89,32 +89,25 @@ def build_world(server: BenchServer, args: argparse.Namespace) -> World:
     crowd = generate_shoppers(catalogue, args.shoppers, seed=SEED)
     start = datetime.now(UTC) - timedelta(days=args.days)
     simulated = Simulator(SEED, catalogue, crowd, start, speed=1.0).events()
-    timed = itertools.islice(simulated, args.events)
+    timed = list(itertools.islice(simulated, args.events))
+    # Moved so that the last event is now: the trends' day window (per store too) is full.
+    by = datetime.now(UTC) - timed[-1][0]
+    events = [shift(raw, suffix="", by=by) for _, raw in timed]
     seen: dict[tuple[str, str], None] = {}
-    now = datetime.now(UTC)
-    sent = 0
+    for raw in events:
+        if "userId" in raw:
+            seen[("userId", raw["userId"])] = None
+        elif "anonymousId" in raw:
+            seen[("anonymousId", raw["anonymousId"])] = None
     with (
         Sender(server.url, server.write_key, batch_size=200) as sender,
-        tqdm(total=args.events, unit=" events", desc="load shoppers' events") as bar,
+        tqdm(total=len(events), unit=" events", desc="load shoppers' events") as bar,
     ):
-        batch: list[dict[str, Any]] = []
-        for moment, raw in timed:
-            if moment > now:
-                break
-            if "userId" in raw:
-                seen[("userId", raw["userId"])] = None
-            elif "anonymousId" in raw:
-                seen[("anonymousId", raw["anonymousId"])] = None
-            batch.append(raw)
-            if len(batch) == 1000:
-                sender.send(batch)
-                sent += len(batch)
-                bar.update(len(batch))
-                batch = []
-        if batch:
-            sender.send(batch)
-            sent += len(batch)
-            bar.update(len(batch))
+        for begin in range(0, len(events), 1000):
+            chunk = events[begin : begin + 1000]
+            sender.send(chunk)
+            bar.update(len(chunk))
+    sent = len(events)
     wait_digested(server, timeout=args.settle_timeout)
     return World(
         shoppers=list(seen),
@@ -352,7 +345,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, help="simulated products [5000; 600]")
     parser.add_argument("--shoppers", type=int, help="simulated shoppers [3000; 300]")
     parser.add_argument("--events", type=int, help="their events loaded first [80000; 5000]")
-    parser.add_argument("--days", type=float, default=5.0, help="days the events span at most")
+    parser.add_argument("--days", type=float, default=5.0, help="simulated days before now")
     parser.add_argument("--settle-timeout", type=float, default=300.0)
     parser.add_argument("--out", type=Path, help="JSON path [results/recommend_latency.json]")
     args = parser.parse_args()
