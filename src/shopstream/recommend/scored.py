@@ -41,7 +41,11 @@ def top_k(scores: Mapping[ProductId, float], k: int) -> list[tuple[ProductId, fl
     if k < len(scores):
         # The k-th best score, then every item at least as good (ties at the threshold
         # included): C-level selection and sorts, no Python key function per item.
-        threshold = heapq.nlargest(k, scores.values())[-1]
+        values = scores.values()
+        if 8 * k < len(scores):
+            threshold = heapq.nlargest(k, values)[-1]
+        else:  # a heap in Python costs more than a sort in C when k is near n
+            threshold = sorted(values, reverse=True)[k - 1]
         items = [kv for kv in items if kv[1] >= threshold]  # type: ignore[assignment]
     # By id, then stably by score, best first: ties stay in id order.
     return sorted(sorted(items), key=itemgetter(1), reverse=True)[:k]
