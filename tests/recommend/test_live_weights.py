@@ -133,3 +133,26 @@ def test_upserted_products_are_queued_for_their_embeddings_and_saved() -> None:
     restored.load(live.dump())
     assert restored.content.pending == 1
     assert restored.offset == 1
+
+
+def test_shopstream_weights_writes_the_file_the_engine_loads(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shopstream import Engine, Settings
+    from shopstream.cli import app
+
+    out = tmp_path / "weights.json"
+    report = RESULTS / "evaluate-taobao.json"
+    done = CliRunner().invoke(app, ["weights", "--report", str(report), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    engine = Engine.from_settings(Settings(data_dir=tmp_path / "data", recommend_weights=out))
+    try:
+        assert dict(engine.recommender.blend.weights) == {
+            "covisit": 2.0, "own": 8.0, "category": 1.0, "trending": 0.1, "ease": 2.0,
+        }  # fmt: skip
+        assert engine.recommender.ease is not None
+        assert engine.recommender.ease.history_half_life == 60.0
+    finally:
+        asyncio.run(engine.close())
+    bad = CliRunner().invoke(app, ["weights", "--report", str(out), "--out", str(out)])
+    assert bad.exit_code == 2

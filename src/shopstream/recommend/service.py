@@ -11,8 +11,9 @@ by content, below what behaviour taught; then the rules. Reasons name products b
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 
 from shopstream.catalog import ONLINE, Catalog, category_key
 from shopstream.core import CustomerId, ProductId, StoreId
@@ -59,20 +60,20 @@ def history_of(
     category (written as events write it, ``Home > Kitchen``) for per-category generators."""
     if profile is None:
         return []
-    found: list[Interaction] = []
+    found: list[tuple[float, ProductId, Behaviour, str | None]] = []
     for order in profile.orders or ():
-        found += [Interaction(customer_id, line.product_id, Behaviour.ORDER, order.at,
-                              order_id=order.order_id) for line in order.items]  # fmt: skip
+        found += [(order.at, line.product_id, Behaviour.ORDER, order.order_id)
+                  for line in order.items]  # fmt: skip
     for product_id in profile.wishlist or ():
-        found.append(Interaction(customer_id, ProductId(product_id), Behaviour.WISHLIST,
-                                 profile.last_seen))  # fmt: skip
+        found.append((profile.last_seen, ProductId(product_id), Behaviour.WISHLIST, None))
     for product_id, at in profile.views or ():
-        found.append(Interaction(customer_id, ProductId(product_id), Behaviour.VIEW, at))
+        found.append((at, ProductId(product_id), Behaviour.VIEW, None))
     cart_at = profile.cart_at or profile.last_seen
     for product_id in profile.cart or {}:
-        found.append(Interaction(customer_id, product_id, Behaviour.CART, cart_at))
-    found.sort(key=lambda i: i.at)
-    return [replace(i, category=category_of(i.product_id)) for i in found]
+        found.append((cart_at, product_id, Behaviour.CART, None))
+    found.sort(key=itemgetter(0))  # stable: equal times keep the order above
+    return [Interaction(customer_id, product_id, behaviour, at, category_of(product_id), order)
+            for at, product_id, behaviour, order in found]  # fmt: skip
 
 
 def shopper_store(profile: Profile | None, request: RecommendRequest) -> StoreId | None:

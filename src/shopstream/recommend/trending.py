@@ -98,6 +98,10 @@ class Trending:
     _decay: ForwardDecay = field(init=False, repr=False)
     _scores: dict[ProductId, float] = field(init=False, repr=False)
     _board: _Leaderboard = field(init=False, repr=False)
+    # The answer made of the board's last ranking, while the board hands out that ranking.
+    _answer: tuple[list[tuple[ProductId, float]], list[Scored]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         require_positive("Trending", "half_life", self.half_life)
@@ -142,7 +146,11 @@ class Trending:
     ) -> list[Scored]:
         """The trending products; ``history`` does not change them."""
         require_at_least("Trending", "k", k, 1)
-        return [Scored(p, s, "trending") for p, s in self._board.ranked(k, exclude)]
+        ranked = self._board.ranked(k, exclude)
+        cached = getattr(self, "_answer", None)  # absent from states saved before it
+        if cached is None or cached[0] is not ranked:  # the board's ranking changed
+            cached = self._answer = (ranked, [Scored(p, s, "trending") for p, s in ranked])
+        return list(cached[1])
 
 
 @dataclass(kw_only=True, slots=True, eq=False)
