@@ -45,7 +45,7 @@ def default_generators(weights: LiveWeights = HAND_SET) -> dict[str, CandidateGe
     }
 
 
-LIVE_DEPTH = 60
+LIVE_DEPTH = 50
 """Candidates each generator offers a request: the service keeps 5 per item asked for (50
 for the usual 10), and fusing and ruling on more only costs time."""
 
