@@ -60,7 +60,7 @@ def serve(
     keys, generated = KeyRing.from_settings(settings)
     try:
         engine = Engine.from_settings(settings)
-    except NotImplementedError as exc:
+    except (NotImplementedError, ValueError) as exc:  # ValueError: a bad recommend weights file
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     _print_keys(keys, generated, settings)
