@@ -31,9 +31,21 @@ async def empty(request: Request) -> JSON:
 
 
 async def state(request: Request) -> JSON:
-    """How far the log has been appended and how far the live state has applied it."""
+    """How far the log has been appended and how far the live state has applied it; and the
+    recommender's background work (product texts encoded and waiting, EASE trained)."""
     engine: Engine = request.app.state.engine
-    return JSON({"appended": await engine.log.last_offset(), "applied": engine.live.offset})
+    live = engine.recommender
+    return JSON({
+        "appended": await engine.log.last_offset(),
+        "applied": engine.live.offset,
+        "recommend": {
+            "applied": live.offset,
+            "embedded": len(live.content),
+            "textsWaiting": live.content.pending,
+            "neighboursTabled": not live.content.table_stale,
+            "easeFitted": live.ease is not None and live.ease.fitted,
+        },
+    })  # fmt: skip
 
 
 def main() -> None:

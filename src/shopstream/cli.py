@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 from enum import StrEnum
 from pathlib import Path
@@ -65,7 +66,7 @@ def serve(
     keys, generated = KeyRing.from_settings(settings)
     try:
         engine = Engine.from_settings(settings)
-    except (NotImplementedError, ValueError) as exc:
+    except (NotImplementedError, ValueError) as exc:  # ValueError: a bad recommend weights file
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     _print_keys(keys, generated, settings)
@@ -143,6 +144,7 @@ def evaluate(
 ) -> None:
     """Evaluate our recommender against peers offline (EVALUATION.md protocols R and T)."""
     from shopstream.recommend.evaluation import evaluate as run_evaluation
+    from shopstream.recommend.weights import from_report, write_weights
 
     names = ["retail", "taobao"] if dataset is EvalDataset.ALL else [dataset.value]
     for name in names:
@@ -157,6 +159,31 @@ def evaluate(
         markdown, data = report.write(out)
         typer.echo(report.to_markdown())
         typer.echo(f"wrote {markdown} and {data}")
+        weights = write_weights(out / f"recommend-weights-{name}.json",
+                                from_report(json.loads(data.read_text())))  # fmt: skip
+        typer.echo(f"wrote {weights} (serve with SHOPSTREAM_RECOMMEND_WEIGHTS={weights})")
+
+
+@app.command()
+def weights(
+    report: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="An evaluate-<dataset>.json")
+    ],
+    out: Annotated[Path, typer.Option(help="The weights file to write")] = Path(
+        "recommend-weights.json"
+    ),
+) -> None:
+    """Write the live recommender's weights file from the blend an evaluation tuned."""
+    from shopstream.recommend.errors import InvalidRecommenderParams
+    from shopstream.recommend.weights import from_report, write_weights
+
+    try:
+        tuned = from_report(json.loads(report.read_text()))
+    except (ValueError, InvalidRecommenderParams) as exc:
+        typer.echo(f"error: {report}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    write_weights(out, tuned)
+    typer.echo(f"wrote {out}: {dict(tuned.weights)} (from {tuned.source})")
 
 
 @app.command("evaluate-trends")

@@ -82,6 +82,9 @@ from shopstream.profiles import (
 from shopstream.profiles.live import LiveState
 from shopstream.recommend import Item, LiveRecommender, RecommendRequest, RecommendRules
 from shopstream.recommend import recommend as answer
+from shopstream.recommend.background import embed_forever, limit_blas_threads, refit_forever
+from shopstream.recommend.content import load_text_encoder
+from shopstream.recommend.weights import load_weights
 from shopstream.settings import Settings
 from shopstream.trends import LiveTrends, Trends
 
@@ -125,7 +128,9 @@ class Engine:
         self.activity = Activity()
         self.live_trends = LiveTrends(lambda product_id: self.live.catalog.product(product_id))
         self.live = LiveState(index.history, observer=self._observe)
-        self.recommender = LiveRecommender()
+        self.recommender = LiveRecommender(
+            weights=load_weights(settings.recommend_weights) if settings.recommend_weights else None
+        )
         self.recommend_rules = RecommendRules()
         # Segment membership is read through ``self.bidder.segments`` (a SegmentMembership).
         self.bidder = Bidder(BidRules.from_mapping(settings.bid_rules), lambda: self.trends)
@@ -161,6 +166,7 @@ class Engine:
         self._closers = closers
         self._indexer: asyncio.Task[None] | None = None
         self._decider: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Engine:
@@ -223,6 +229,7 @@ class Engine:
             self._decider = asyncio.create_task(self.decide_runtime.run(), name="decide-runtime")
         if self.settings.deliver:
             self._start_delivery()
+        self._start_recommend_work()
 
     def _start_delivery(self) -> None:
         from shopstream.delivery import build_deliverer, http_client
@@ -231,12 +238,28 @@ class Engine:
         self.deliverer = build_deliverer(self, self.deliver_config, self._delivery_client)
         self._delivering = asyncio.create_task(self.deliverer.run(), name="deliverer")
 
+    def _start_recommend_work(self) -> None:
+        """Product text embeddings (with the embeddings extra) and EASE retraining, off the
+        event loop."""
+        limit_blas_threads()
+        encoder = load_text_encoder()
+        if encoder is not None:
+            work = embed_forever(self.recommender.content, encoder)
+            self._background.append(asyncio.create_task(work, name="recommend-embed"))
+        if self.recommender.ease is not None:
+            work = refit_forever(self.recommender.ease)
+            self._background.append(asyncio.create_task(work, name="recommend-refit"))
+
     async def _index_forever(self) -> None:
         while True:
             await asyncio.to_thread(self.index.catch_up)
             await asyncio.sleep(_INDEX_EVERY_SECONDS)
 
     async def close(self) -> None:
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self._delivering is not None:
             self._delivering.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -399,9 +422,12 @@ class Engine:
         """Ranked products for a customer and placement, each with its reason; the answer is
         recorded as an exposure under the returned decision id."""
         at = now or utcnow()
+        live = self.recommender
         items = answer(request, customer_id, self.profiles.get(customer_id),
-                       blend=self.recommender.blend, catalog=self.catalog,
-                       rules=self.recommend_rules, now=at.timestamp())  # fmt: skip
+                       blend=live.blend, catalog=self.catalog,
+                       rules=self.recommend_rules, now=at.timestamp(), trends=self.trends,
+                       store_weight=live.weights.store_trending, content=live.content,
+                       store_cache=live.store_cache)  # fmt: skip
         decision_id = f"d_{uuid.uuid4().hex}"
         if self.exposures is not None:
             self.exposures.record(Exposure(

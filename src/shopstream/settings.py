@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # How often decide checks its files for changes and whether a timer needs a clock tick.
     decide_tick_seconds: float = Field(default=1.0, gt=0)
     session_secret: SecretStr | None = None
+    # The live recommender's blend weights (``shopstream evaluate`` writes them); hand-set
+    # weights when None. See ``shopstream.recommend.weights``.
+    recommend_weights: Path | None = None
     # Deliver: ``channels.yaml`` and ``experiments.yaml`` live in ``config_dir`` beside decide's
     # files; the deliverer runs inside ``serve`` unless ``deliver`` is false. A claimed
     # activation whose deliverer died is sent again after ``deliver_lease_seconds``.

@@ -66,6 +66,6 @@ def test_a_view_changes_the_next_recommendations_within_a_second(server: ServerP
             assert time.monotonic() - acked < 1.0, f"still {after['items']} after a second"
             time.sleep(0.01)
     [first, *_] = after["items"]
-    assert first["reason"] == "viewed together with tent"
+    assert first["reason"] == "viewed together with Tent"  # named, not the id
     assert first["inStock"] is True
     assert after["decisionId"] != before["decisionId"]

@@ -34,7 +34,7 @@ def test_a_product_nobody_viewed_with_others_gets_its_similar_products() -> None
     kettle = _ask(catalog, "kettle")
     tent = _ask(catalog, "tent")
     assert [p for p, _ in kettle][:2] == ["teapot", "mug"]
-    assert kettle[0][1] == "similar to Glass kettle"
+    assert kettle[0][1] == "similar to Glass kettle (shared words)"
     assert tent[0][0] == "stove"
     assert "kettle" not in [p for p, _ in kettle]
     assert len({p for p, _ in kettle}) == len(kettle)

@@ -31,7 +31,7 @@ def fuse(
         [Scored(product_id='b', score=1.1, reason='trending'), Scored(product_id='a', score=1.0, reason='viewed together with x')]
     """
     scores: dict[ProductId, float] = {}
-    reasons: dict[ProductId, tuple[float, str]] = {}
+    reasons: dict[ProductId, tuple[float, Scored]] = {}
     for name, answer in answers.items():
         weight = weights.get(name, 0.0)
         if weight <= 0 or not answer:
@@ -45,9 +45,10 @@ def fuse(
                 continue
             item = scored.product_id
             scores[item] = scores.get(item, 0.0) + part
-            if part > reasons.get(item, (0.0, ""))[0]:
-                reasons[item] = (part, scored.reason)
-    return [Scored(p, s, reasons[p][1]) for p, s in top_k(scores, k)]
+            known = reasons.get(item)
+            if known is None or part > known[0]:
+                reasons[item] = (part, scored)
+    return [Scored(p, s, reasons[p][1].reason, reasons[p][1].about) for p, s in top_k(scores, k)]
 
 
 @dataclass(kw_only=True, slots=True, eq=False)

@@ -160,22 +160,26 @@ class CoVisitation:
     ) -> list[Scored]:
         require_at_least("CoVisitation", "k", k, 1)
         sources = weigh_history(history, self.weights, self.history_half_life, self.depth)
-        expanded: list[tuple[str, float, dict[ProductId, float]]] = []
         scores: dict[ProductId, float] = {}
+        # Each item's reason is the source that gave it most (the first, among equals).
+        strongest: dict[ProductId, tuple[float, str]] = {}
         for source, weighed in sources.items():
             neighbours = self._neighbours.get(ProductId(source))
             if not neighbours:
                 continue
             share = weighed.weight / sum(neighbours.values())
-            expanded.append((source, share, neighbours))
             for other, value in neighbours.items():
-                scores[other] = scores.get(other, 0.0) + share * value
+                part = share * value
+                scores[other] = scores.get(other, 0.0) + part
+                known = strongest.get(other)
+                if known is None or part > known[0]:
+                    strongest[other] = (part, source)
         if exclude:
             scores = {item: score for item, score in scores.items() if item not in exclude}
         answer = []
         for item, score in top_k(scores, k):
-            source = max(expanded, key=lambda e: e[1] * e[2].get(item, 0.0))[0]
-            answer.append(Scored(item, score, self._reason(source, sources)))
+            source = strongest[item][1]
+            answer.append(Scored(item, score, self._reason(source, sources), ProductId(source)))
         return answer
 
     @staticmethod

@@ -25,7 +25,6 @@ from shopstream.recommend.scored import Scored
 
 try:
     import numpy as np
-    import scipy.sparse as sp
     from scipy.linalg import lapack
 except ImportError as exc:  # pragma: no cover - the ml extra is installed in CI
     msg = f"EASE needs numpy and scipy: pip install 'shopstream[ml]' ({exc})"
@@ -96,10 +95,10 @@ class EASE:
         positions, values = history_vector(pairs, self._items)
         if not len(positions):
             return []
-        history_row = sp.csr_matrix(
-            (values, positions, [0, len(positions)]), shape=(1, len(self._items))
-        )
-        scores = np.asarray(history_row @ self._b).ravel()  # reads only the history's rows
+        # The history vector times B reads only the history's rows of B.
+        scores = np.zeros(len(self._items))
+        for position, value in zip(positions.tolist(), values.tolist(), strict=True):
+            scores += value * self._b[position]
         for item in exclude:
             position = self._items.positions.get(item)
             if position is not None:

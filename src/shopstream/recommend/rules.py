@@ -7,7 +7,7 @@ a retailer's merchandisers configure them, and the same rules give the same answ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -118,32 +118,52 @@ def apply_rules(
     in_stock: Callable[[ProductId], bool],
     k: int,
 ) -> list[Scored]:
-    """The ``k`` best candidates that pass every rule, boosted and diversified."""
+    """The ``k`` best candidates that pass every rule, boosted and diversified.
+
+    Without boost rules the order is the candidates' own, so candidates are ruled on best
+    first and only until ``k`` are chosen: the same answer, for a fraction of the lookups.
+    """
+    if not rules.boosts:
+        ranked = sorted(candidates, key=lambda s: (-s.score, s.product_id))
+        passing = (s for s in ranked if _passes(s.product_id, shopper, rules, describe, in_stock))
+        return diversify(passing, rules.max_per_category, describe, k)
     kept: list[Scored] = []
     for scored in candidates:
         product = scored.product_id
-        if product == shopper.anchor:
+        if not _passes(product, shopper, rules, describe, in_stock):
             continue
         category, brand = describe(product)
-        if shopper.placement in rules.exclude_cart_on and product in shopper.cart:
-            continue
-        if (rules.exclude_purchased and product in shopper.purchased
-                and not rules.repeatable(category)):  # fmt: skip
-            continue
-        if rules.require_stock and not in_stock(product):
-            continue
         score = scored.score
         for boost in rules.boosts:
             if boost.matches(product, category, brand):
                 score *= boost.factor
         if score > 0:
-            kept.append(Scored(product, score, scored.reason))
+            kept.append(Scored(product, score, scored.reason, scored.about))
     kept.sort(key=lambda s: (-s.score, s.product_id))
     return diversify(kept, rules.max_per_category, describe, k)
 
 
+def _passes(
+    product: ProductId,
+    shopper: Shopper,
+    rules: RecommendRules,
+    describe: Describe,
+    in_stock: Callable[[ProductId], bool],
+) -> bool:
+    """Whether a product may be shown at all: not the anchor, not in the cart (at this
+    placement), not already bought (unless bought again in its category), in stock."""
+    if product == shopper.anchor:
+        return False
+    if shopper.placement in rules.exclude_cart_on and product in shopper.cart:
+        return False
+    if (rules.exclude_purchased and product in shopper.purchased
+            and not rules.repeatable(describe(product)[0])):  # fmt: skip
+        return False
+    return not rules.require_stock or in_stock(product)
+
+
 def diversify(
-    ranked: Sequence[Scored], per_category: int, describe: Describe, k: int
+    ranked: Iterable[Scored], per_category: int, describe: Describe, k: int
 ) -> list[Scored]:
     """The first ``k`` items with at most ``per_category`` of any one category."""
     chosen: list[Scored] = []

@@ -22,17 +22,20 @@ class _Leaderboard:
     """The ``size`` best products by a score that never decreases.
 
     Every product outside has a score at most the floor (the weakest leader's): it was so
-    when it fell out or stayed out, and the floor only rises.
+    when it fell out or stayed out, and the floor only rises. The ranking asked for without
+    exclusions is kept until the board changes, so requests between two events share it.
     """
 
-    __slots__ = ("floor", "leaders", "size")
+    __slots__ = ("_ranked", "floor", "leaders", "size")
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.leaders: dict[ProductId, float] = {}
         self.floor: ProductId | None = None
+        self._ranked: tuple[int, list[tuple[ProductId, float]]] | None = None
 
     def offer(self, item: ProductId, score: float) -> None:
+        self._ranked = None
         leaders = self.leaders
         if item in leaders:
             leaders[item] = score
@@ -48,12 +51,31 @@ class _Leaderboard:
             self.floor = min(leaders, key=leaders.__getitem__)
 
     def scale(self, factor: float) -> None:
+        self._ranked = None
         for item in self.leaders:
             self.leaders[item] *= factor
 
     def ranked(self, k: int, exclude: Collection[ProductId]) -> list[tuple[ProductId, float]]:
-        kept = {p: s for p, s in self.leaders.items() if p not in exclude}
-        return top_k(kept, k)
+        """The ``k`` best, best first (a shared list: do not change it)."""
+        if exclude:
+            kept = {p: s for p, s in self.leaders.items() if p not in exclude}
+            return top_k(kept, k)
+        cached = self._ranked
+        if cached is None or cached[0] != k:
+            cached = self._ranked = (k, top_k(self.leaders, k))
+        return cached[1]
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"size": self.size, "leaders": self.leaders, "floor": self.floor}
+
+    def __setstate__(self, state: object) -> None:
+        if isinstance(state, tuple):  # saved before the cached ranking: (None, slots)
+            state = state[1]
+        assert isinstance(state, dict)
+        self.size = state["size"]
+        self.leaders = state["leaders"]
+        self.floor = state["floor"]
+        self._ranked = None
 
 
 @dataclass(kw_only=True, slots=True, eq=False)
@@ -76,6 +98,10 @@ class Trending:
     _decay: ForwardDecay = field(init=False, repr=False)
     _scores: dict[ProductId, float] = field(init=False, repr=False)
     _board: _Leaderboard = field(init=False, repr=False)
+    # The answer made of the board's last ranking, while the board hands out that ranking.
+    _answer: tuple[list[tuple[ProductId, float]], list[Scored]] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         require_positive("Trending", "half_life", self.half_life)
@@ -120,7 +146,11 @@ class Trending:
     ) -> list[Scored]:
         """The trending products; ``history`` does not change them."""
         require_at_least("Trending", "k", k, 1)
-        return [Scored(p, s, "trending") for p, s in self._board.ranked(k, exclude)]
+        ranked = self._board.ranked(k, exclude)
+        cached = getattr(self, "_answer", None)  # absent from states saved before it
+        if cached is None or cached[0] is not ranked:  # the board's ranking changed
+            cached = self._answer = (ranked, [Scored(p, s, "trending") for p, s in ranked])
+        return list(cached[1])
 
 
 @dataclass(kw_only=True, slots=True, eq=False)
@@ -202,7 +232,9 @@ class CategoryTrending:
             board = self._boards.get(category)
             if board is None:
                 continue
-            ranked = board.ranked(self.size, exclude)
+            # A product sits on its category's board only, so a board's k best are all it
+            # can bring to the k best overall.
+            ranked = board.ranked(min(self.size, k), exclude)
             if not ranked:
                 continue
             share = weighed.weight / ranked[0][1]
