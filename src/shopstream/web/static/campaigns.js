@@ -43,7 +43,7 @@
       { label: "conversions", data: [], type: "line", showLine: false, pointRadius: 5, borderColor: "#0f172a", backgroundColor: "#0f172a", yAxisID: "y1" }
     ] },
     options: {
-      animation: { duration: 300 },
+      animation: false,
       maintainAspectRatio: false,
       scales: {
         x: { grid: { display: false } },
