@@ -18,6 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from shopstream.decide.config import examples
+from shopstream.deliver import example_channels
 from shopstream.simulate import Catalogue, Simulator, generate_shoppers
 from shopstream.testing import ServerProcess
 from shopstream.testing.web import ASSOCIATES, catalogue_bodies, write_associates
@@ -64,6 +66,7 @@ def server(
 ) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("web-e2e")
     associates = write_associates(root / "associates.yaml")
+    example_config(root / "data" / "decide")
     with ServerProcess(root / "data", demo=True, associates_file=associates) as running:
         for path, body in catalogue_bodies(catalogue).items():
             response = httpx.put(
@@ -72,6 +75,26 @@ def server(
             assert response.status_code == 200, response.text
         _crowd(running, catalogue)
         yield running
+
+
+def example_config(directory: Path) -> None:
+    """What ``shopstream demo`` writes (triggers, offers, segments, channels), and an
+    experiment on the thank-you trigger."""
+    directory.mkdir(parents=True)
+    for kind, text in examples().items():
+        (directory / f"{kind}.yaml").write_text(text, encoding="utf-8")
+    (directory / "channels.yaml").write_text(example_channels(), encoding="utf-8")
+    start = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (directory / "experiments.yaml").write_text(
+        "experiments:\n"
+        "  - id: thanks-test\n"
+        "    salt: e2e\n"
+        "    variants: {control: 1, thanked: 1}\n"
+        "    control: control\n"
+        f"    start: {start}\n"
+        "    exposure: {triggers: [big-order-thanks]}\n",
+        encoding="utf-8",
+    )
 
 
 def _crowd(server: ServerProcess, catalogue: Catalogue, events: int = 2000) -> None:
@@ -266,6 +289,12 @@ def test_an_associate_finds_the_shopper_and_sees_her_arrive(
     card = page.locator("#nearby-list .nearby-card", has_text="Ana Testwell")
     expect(card).to_contain_text("Home > Kitchen", timeout=10_000)
     expect(card).to_contain_text("1 in cart")
+    # She loves kitchenware: the in-store-affinity trigger alerts this store's associates.
+    alert = page.locator("#alerts-list .alert-card[data-trigger='in-store-affinity']")
+    expect(alert).to_have_count(1, timeout=10_000)
+    expect(alert).to_contain_text("Ana")
+    expect(alert).to_contain_text("loves this zone's category")
+    expect(alert).to_contain_text("z-home-kitchen")
     shot(page, "associate-nearby")
 
     page.click("#tab-catalogue")
@@ -299,6 +328,15 @@ def test_a_marketer_watches_the_dashboard_move(
     assert before >= 1  # the shopper's order, and the crowd's
     funnel_before = page.evaluate("Chart.getChart('funnel-chart').data.datasets[0].data")
     updates = int(dash.get_attribute("data-updates") or 0)
+    expect(dash).not_to_have_attribute("data-campaign-updates", "0", timeout=10_000)
+    thanks = page.locator("#triggers-table tr[data-trigger='big-order-thanks']")
+    fired_before = int(thanks.get_attribute("data-fired") or 0)
+    greet = page.locator("#triggers-table tr[data-trigger='in-store-affinity'] td").nth(3)
+    assert int(greet.get_attribute("data-value") or 0) >= 1  # Ana's alert, delivered
+    points = page.locator("#offers-table tr[data-offer='thank-you-points'] td")
+    sends_before = int(points.nth(2).get_attribute("data-value") or 0)
+    experiment = page.locator("#experiments [data-experiment='thanks-test']")
+    customers_before = int(experiment.get_attribute("data-customers") or 0)
 
     burst: list[dict[str, Any]] = []
     for i in range(30):
@@ -335,10 +373,31 @@ def test_a_marketer_watches_the_dashboard_move(
             "context": {"channel": "pos"},
         }
     )
+    for i in range(4):  # big orders: big-order-thanks fires, and they enter the experiment
+        burst.append(
+            {
+                "type": "track",
+                "userId": f"big-spender-{i}",
+                "event": "Order Completed",
+                "properties": {"order_id": f"big-o{i}", "total": 250.0 + i,
+                               "products": [{"product_id": "p00003"}]},
+                "context": {"channel": "web"},
+            }
+        )  # fmt: skip
     sent = httpx.post(
         server.url + "/v1/batch", json={"batch": burst}, auth=(server.write_key, ""), timeout=10
     )
     assert sent.status_code == 200
+
+    expect(thanks).to_have_attribute("data-fired", str(fired_before + 4), timeout=15_000)
+    expect(points.nth(2)).to_have_attribute("data-value", str(sends_before + 4))
+    expect(experiment).to_have_attribute("data-customers", str(customers_before + 4))
+    assert experiment.locator("tr[data-arm]").count() == 2
+    assert page.evaluate("Chart.getChart('exp-thanks-test-conversion').data.labels") == [
+        "thanked − control"
+    ]
+    # Ana's order came after the recommendations served to her on the web: credited to it.
+    assert "web" in page.evaluate("Chart.getChart('channels-chart').data.labels")
 
     expect(orders).not_to_have_attribute("data-value", str(before), timeout=10_000)
     assert int(orders.get_attribute("data-value") or 0) >= before + 1

@@ -5,6 +5,7 @@ Admin only: an admin key as ``Authorization: Bearer``, or the dashboard's admin 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 
 from shopstream.api.responses import JSON
 from shopstream.api.sessions import require_admin
+from shopstream.campaigns import overview
 from shopstream.core import ProductId, utcnow
 from shopstream.engine import Engine
 from shopstream.trends import TrendKind, Window
@@ -19,6 +21,7 @@ from shopstream.trends import TrendKind, Window
 router = APIRouter(prefix="/v1", tags=["dashboard"])
 
 _WINDOWS = {"1h": Window.HOUR, "1d": Window.DAY}
+_CAMPAIGN_WINDOWS = {**_WINDOWS, "7d": Window.WEEK}
 
 
 @router.get("/dashboard")
@@ -64,6 +67,19 @@ async def dashboard(
             },
         }
     )
+
+
+@router.get("/dashboard/campaigns")
+async def campaigns(request: Request, window: Literal["1h", "1d", "7d"] = "1d") -> JSON:
+    """Triggers (fired, blocked by reason, activations by outbox status), offers (budget
+    spent, sends, attributed conversions and revenue), experiments' results and attribution
+    by channel; conversions in ``window`` credited by last touch (see
+    :mod:`shopstream.campaigns`)."""
+    require_admin(request)
+    engine: Engine = request.app.state.engine
+    span = timedelta(seconds=_CAMPAIGN_WINDOWS[window].seconds)
+    data = await asyncio.to_thread(overview, engine, utcnow(), span)
+    return JSON({"window": window, **data})
 
 
 def _rising(engine: Engine, kind: TrendKind, span: Window) -> dict[str, Any]:

@@ -278,4 +278,32 @@
   }
 
   listen();
+
+  /* -- alerts for this store (fired triggers, delivered by the deliverer): server-sent events -- */
+
+  function listenAlerts() {
+    var status = $("#alerts-status");
+    var list = $("#alerts-list");
+    var source = new EventSource(base + "/alerts/stream");
+    source.addEventListener("open", function () { status.classList.add("on"); });
+    source.addEventListener("error", function () { status.classList.remove("on"); });
+    source.addEventListener("alert", function (event) {
+      var alert = JSON.parse(event.data);
+      var offer = alert.payload.offer || {};
+      var trigger = alert.payload.trigger || {};
+      var title = (offer.content && offer.content.title) || alert.offerId || alert.triggerId;
+      var where = trigger.zone_id ? " · " + trigger.zone_id : "";
+      var item = el("li", { class: "nearby-card alert-card fresh", "data-alert-id": String(alert.id), "data-trigger": alert.triggerId, tabindex: "0" }, [
+        el("strong", { text: alert.name || alert.customerId }),
+        el("div", { text: title }),
+        el("div", { class: "muted", text: when(alert.at) + " · " + alert.triggerId + where })
+      ]);
+      item.addEventListener("click", function () { openCustomer(alert.customerId); });
+      var empty = $(".empty-note", list);
+      if (empty) empty.remove();
+      list.insertBefore(item, list.firstChild);
+    });
+  }
+
+  listenAlerts();
 })();

@@ -40,7 +40,7 @@
       datasets: [{ label: "shoppers", data: [0, 0, 0, 0], backgroundColor: ["#93c5fd", "#60a5fa", "#3b82f6", "#1d4ed8"], borderRadius: 6 }]
     },
     options: {
-      animation: { duration: 300 },
+      animation: false, /* a full-page screenshot resizes the page: no half-drawn bars */
       maintainAspectRatio: false,
       indexAxis: "y",
       scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { grid: { display: false } } },
