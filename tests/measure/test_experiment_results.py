@@ -26,11 +26,13 @@ from statsmodels.stats.proportion import proportions_ztest
 
 from shopstream import Engine, Settings
 from shopstream.api import KeyRing, create_app
-from shopstream.core import CustomerId
+from shopstream.core import CustomerId, Offset
 from shopstream.decide import Activation
 from shopstream.events import Identifier, IdType
 from shopstream.identity import canonical_id
 from shopstream.measure.experiment_config import parse_experiments
+from shopstream.measure.experiments import subjects
+from shopstream.measure.outcomes import MeasuredEvent
 
 START, END = datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)
 EXPERIMENTS = """\
@@ -245,3 +247,16 @@ async def test_unknown_experiment_and_bad_time_are_4xx(
     empty = (await http.get("/v1/experiments/cart-offer/results", headers=headers)).json()
     assert [a["customers"] for a in empty["arms"]] == [0, 0, 0]
     assert "unavailable" in empty["srm"]
+
+
+def test_the_order_that_fired_the_trigger_is_before_the_treatment_not_its_outcome() -> None:
+    who, exposed = CustomerId("c-firing"), START + timedelta(hours=1)
+
+    def order(minutes: int, revenue: float, order_id: str) -> MeasuredEvent:
+        return MeasuredEvent(Offset(minutes + 100), who, "Order Completed", "web",
+                             exposed + timedelta(minutes=minutes), revenue, order_id)  # fmt: skip
+
+    events = [order(-30, 5.0, "earlier"), order(0, 40.0, "firing"), order(10, 12.0, "after")]
+    [subject] = subjects(SPEC, {who: exposed}, events, now=END)
+    assert [o.revenue for o in subject.orders] == [12.0]
+    assert subject.revenue_before == 45.0

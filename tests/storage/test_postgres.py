@@ -125,10 +125,15 @@ def test_exposures_round_trip(schema: str) -> None:
     log = PostgresExposureLog(POSTGRES_URL, schema, flush_seconds=60)
     try:
         e = Exposure("d1", CustomerId("c1"), "home", "web", (ProductId("p1"), ProductId("p2")),
-                     ("trending", "bought together"), "blend@1", DAY)  # fmt: skip
+                     ("trending", "bought together"), "blend@1", DAY, (0.7, 0.3))  # fmt: skip
+        later = Exposure("d2", CustomerId("c2"), "email", "email", (ProductId("p3"),),
+                         ("offer",), "linucb@1", DAY + timedelta(hours=2))  # fmt: skip
         log.record(e)
         log.record(e)  # the same decision twice: kept once
+        log.record(later)
         assert list(log.of_customer(CustomerId("c1"), 10)) == [e]
+        assert list(log.between(DAY, DAY + timedelta(hours=3))) == [e, later]
+        assert list(log.between(DAY + timedelta(hours=1), DAY + timedelta(hours=2))) == []
     finally:
         log.close()
 

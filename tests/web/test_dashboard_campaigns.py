@@ -17,9 +17,7 @@ from shopstream.decide.config import examples
 from shopstream.deliver import example_channels
 from shopstream.testing.web import ADMIN_KEY, ASSOCIATES, SERVER_KEY, WRITE_KEY
 
-# Embedded only: on the scale-out backend the reports fail today (PostgresExposureLog has no
-# ``between``), which measure's owner knows of.
-pytestmark = pytest.mark.parametrize("backend", ["embedded"], indirect=True)
+pytestmark = pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 NYC = ASSOCIATES[0][2]

@@ -47,7 +47,7 @@ class Order:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """One exposed customer: arm, first exposure, orders after it, revenue before it."""
+    """One exposed customer: arm, first exposure, orders after it, revenue up to it."""
 
     customer_id: CustomerId
     arm: str
@@ -79,9 +79,11 @@ def subjects(
         if not spec.start <= exposed_at < end:
             continue
         mine = orders.get(customer_id, {}).values()
+        # An order at the very moment of the exposure is the one that caused it (a trigger
+        # on ``Order Completed``): it belongs before the treatment, never to its outcome.
         after = tuple(sorted(Order(at, rev, qty) for at, rev, qty in mine
-                             if exposed_at <= at < end))  # fmt: skip
-        prior = sum(rev for at, rev, _ in mine if exposed_at - before <= at < exposed_at)
+                             if exposed_at < at < end))  # fmt: skip
+        prior = sum(rev for at, rev, _ in mine if exposed_at - before <= at <= exposed_at)
         found.append(Subject(customer_id, spec.arm_of(customer_id), exposed_at, after, prior))
     return found
 

@@ -12,6 +12,8 @@ import logging
 import queue
 import threading
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import orjson
 
@@ -54,12 +56,13 @@ class PostgresExposureLog:
                 return
             rows = [
                 (e.decision_id, e.customer_id, e.placement, e.channel, orjson.dumps(e.items).decode(),
-                 orjson.dumps(e.reasons).decode(), e.policy, e.at)
+                 orjson.dumps(e.reasons).decode(), e.policy, e.at,
+                 orjson.dumps(e.propensities).decode())
                 for e in self._held
             ]  # fmt: skip
             self._db.run(
                 lambda conn: conn.cursor().executemany(
-                    "INSERT INTO exposures VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                    f"INSERT INTO exposures ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
                     " ON CONFLICT DO NOTHING",
                     rows,
                 )
@@ -70,16 +73,23 @@ class PostgresExposureLog:
         self.flush()
         rows = self._db.run(
             lambda conn: conn.execute(
-                "SELECT decision_id, customer_id, placement, channel, items, reasons, policy, at"
-                " FROM exposures WHERE customer_id = %s ORDER BY at DESC LIMIT %s",
+                f"SELECT {_COLUMNS} FROM exposures WHERE customer_id = %s"
+                " ORDER BY at DESC LIMIT %s",
                 (customer_id, limit),
             ).fetchall()
         )
-        return [
-            Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in items),
-                     tuple(reasons), policy, at)
-            for d, c, p, ch, items, reasons, policy, at in rows
-        ]  # fmt: skip
+        return [_exposure(row) for row in rows]
+
+    def between(self, start: datetime, end: datetime) -> Sequence[Exposure]:
+        """Exposures in ``[start, end)``, oldest first."""
+        self.flush()
+        rows = self._db.run(
+            lambda conn: conn.execute(
+                f"SELECT {_COLUMNS} FROM exposures WHERE at >= %s AND at < %s ORDER BY at",
+                (start, end),
+            ).fetchall()
+        )
+        return [_exposure(row) for row in rows]
 
     def close(self) -> None:
         self._stop.set()
@@ -89,3 +99,12 @@ class PostgresExposureLog:
         except PostgresUnavailable:
             logger.warning("%d exposures not written: PostgreSQL is unavailable", len(self._held))
         self._db.close()
+
+
+_COLUMNS = "decision_id, customer_id, placement, channel, items, reasons, policy, at, propensities"
+
+
+def _exposure(row: tuple[Any, ...]) -> Exposure:
+    d, c, p, ch, items, reasons, policy, at, propensities = row
+    return Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in items),
+                    tuple(reasons), policy, at, tuple(propensities))  # fmt: skip
