@@ -268,6 +268,8 @@ class Consumer:
             status = 1
             try:
                 gc.disable()  # a collection would touch (and so copy) every page of the state
+                with contextlib.suppress(OSError):
+                    os.nice(19)  # on a shared core, the parent's requests come first
                 states = self._states
                 assert isinstance(states, ChildSavable)
                 states.save_from_child(name, offset, self._processor.dump())

@@ -1,18 +1,46 @@
 """The live recommender's work that must not run on the event loop: encoding product texts
 and retraining the collaborative filter. Each loop hands the heavy part to a worker thread
 and changes the shared state only back on the loop, so requests never see it half-done.
+
+That thread runs at the lowest scheduling priority (Linux niceness applies per thread): a
+retrain takes seconds of CPU, and on a server with one core to itself it would otherwise take
+half of it from the event loop for as long, which the requests' tail latency shows at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
+import os
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from shopstream.recommend.collaborative import LiveEASE
 from shopstream.recommend.content import ContentIndex, TextEncoder, nearest_table
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _lowest_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: as is
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+@functools.cache
+def _background() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="recommend-work", initializer=_lowest_priority)
+
+
+async def in_background(work: Callable[..., T], *args: object) -> T:
+    """``work(*args)`` in the recommender's low-priority worker thread."""
+    return await asyncio.get_running_loop().run_in_executor(_background(), work, *args)
 
 
 def limit_blas_threads() -> None:
@@ -32,7 +60,7 @@ async def embed_once(index: ContentIndex, encoder: TextEncoder, batch: int = 256
     pairs = index.take(batch)
     if not pairs:
         return 0
-    vectors = await asyncio.to_thread(encoder.encode, [text for _, text in pairs])
+    vectors = await in_background(encoder.encode, [text for _, text in pairs])
     index.add(pairs, vectors, model=encoder.name)
     return len(pairs)
 
@@ -41,7 +69,7 @@ async def index_once(index: ContentIndex) -> bool:
     """Compute every product's nearest neighbours in a worker thread and install them,
     unless vectors changed meanwhile; True if installed."""
     version, ids, matrix = index.table_input()
-    table = await asyncio.to_thread(nearest_table, ids, matrix)
+    table = await in_background(nearest_table, ids, matrix)
     return index.install_table(version, table)
 
 
@@ -75,7 +103,7 @@ async def refit_once(model: LiveEASE) -> bool:
     """Retrain ``model`` on its window in a worker thread; True if a new model is in use."""
     window = model.snapshot()
     started = time.perf_counter()
-    fitted = await asyncio.to_thread(model.refit, window)
+    fitted = await in_background(model.refit, window)
     if fitted:
         logger.info(
             "EASE retrained on %d live interactions in %.1f s",
