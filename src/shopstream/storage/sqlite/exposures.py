@@ -1,14 +1,9 @@
-"""Exposures in SQLite, written in the background in batches.
-
-``record`` is on the request path of every recommendation, so it only queues; a writer
-thread commits what is queued every ``flush_seconds``. An exposure is a record of what was
-shown, not an acknowledged event: a crash may lose the last fraction of a second of them.
-"""
+"""Exposures in SQLite, written in the background in batches (:mod:`.queued`): ``record`` is
+on the request path of every recommendation and decision."""
 
 from __future__ import annotations
 
 import json
-import queue
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -17,6 +12,7 @@ from pathlib import Path
 from shopstream.core import CustomerId, ProductId
 from shopstream.measure.exposures import Exposure
 from shopstream.storage.sqlite.log import connect
+from shopstream.storage.sqlite.queued import QueuedInserts
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exposures (
@@ -44,35 +40,18 @@ class SQLiteExposureLog:
             self._conn.execute(
                 "ALTER TABLE exposures ADD COLUMN propensities TEXT NOT NULL DEFAULT '[]'"
             )
-        self._queue: queue.SimpleQueue[Exposure] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._flush_seconds = flush_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="exposure-writer", daemon=True)
-        self._thread.start()
+        self._writes: QueuedInserts[Exposure] = QueuedInserts(
+            self._conn, self._lock,
+            "INSERT OR IGNORE INTO exposures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _row, name="exposure-writer", flush_seconds=flush_seconds,
+        )  # fmt: skip
 
     def record(self, exposure: Exposure) -> None:
-        self._queue.put(exposure)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._flush_seconds):
-            self.flush()
+        self._writes.put(exposure)
 
     def flush(self) -> None:
-        rows = []
-        while True:
-            try:
-                e = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            rows.append((e.decision_id, e.customer_id, e.placement, e.channel,
-                         json.dumps(e.items), json.dumps(e.reasons), e.policy,
-                         e.at.isoformat(), json.dumps(e.propensities)))  # fmt: skip
-        if rows:
-            with self._lock, self._conn:
-                self._conn.executemany(
-                    "INSERT OR IGNORE INTO exposures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-                )
+        self._writes.flush()
 
     def of_customer(self, customer_id: CustomerId, limit: int) -> Sequence[Exposure]:
         self.flush()
@@ -94,11 +73,14 @@ class SQLiteExposureLog:
         return [_exposure(row) for row in rows]
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.flush()
+        self._writes.stop()
         with self._lock:
             self._conn.close()
+
+
+def _row(e: Exposure) -> tuple[object, ...]:
+    return (e.decision_id, e.customer_id, e.placement, e.channel, json.dumps(e.items),
+            json.dumps(e.reasons), e.policy, e.at.isoformat(), json.dumps(e.propensities))  # fmt: skip
 
 
 _COLUMNS = "decision_id, customer_id, placement, channel, items, reasons, policy, at, propensities"

@@ -7,7 +7,6 @@ events a crash loses from here are replayed from the log into the same keys.
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 from shopstream.core import CustomerId, Offset
 from shopstream.measure import MeasuredEvent
 from shopstream.storage.sqlite.log import connect
+from shopstream.storage.sqlite.queued import QueuedInserts
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS measured_events (
@@ -44,36 +44,19 @@ class SQLiteOutcomeLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(path, fsync="normal")
         self._conn.executescript(_SCHEMA)
-        self._queue: queue.SimpleQueue[MeasuredEvent] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._flush_seconds = flush_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="outcome-writer", daemon=True)
-        self._thread.start()
+        self._writes: QueuedInserts[MeasuredEvent] = QueuedInserts(
+            self._conn, self._lock,
+            f"INSERT OR IGNORE INTO measured_events ({_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _row, name="outcome-writer", flush_seconds=flush_seconds,
+        )  # fmt: skip
 
     def record(self, event: MeasuredEvent) -> None:
-        self._queue.put(event)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._flush_seconds):
-            self.flush()
+        self._writes.put(event)
 
     def flush(self) -> None:
-        rows = []
-        while True:
-            try:
-                e = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            rows.append((e.offset, e.customer_id, e.event, e.channel, e.at.timestamp(),
-                         e.revenue, e.order_id, e.trigger_id, e.offer_id, e.key, e.quantity))  # fmt: skip
-        if rows:
-            with self._lock, self._conn:
-                self._conn.executemany(
-                    f"INSERT OR IGNORE INTO measured_events ({_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+        self._writes.flush()
 
     def between(self, start: datetime, end: datetime) -> Sequence[MeasuredEvent]:
         self.flush()
@@ -90,11 +73,14 @@ class SQLiteOutcomeLog:
         ]  # fmt: skip
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.flush()
+        self._writes.stop()
         with self._lock:
             self._conn.close()
+
+
+def _row(e: MeasuredEvent) -> tuple[object, ...]:
+    return (e.offset, e.customer_id, e.event, e.channel, e.at.timestamp(), e.revenue,
+            e.order_id, e.trigger_id, e.offer_id, e.key, e.quantity)  # fmt: skip
 
 
 __all__ = ("SQLiteOutcomeLog",)
