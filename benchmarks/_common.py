@@ -12,11 +12,53 @@ import random
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shopstream.testing import ServerProcess
+
 HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class BenchServer(ServerProcess):
+    """The app as ``shopstream serve`` runs it, from ``_server.py`` (adds ``/bench/empty``),
+    pinned to ``cpu`` when given."""
+
+    cpu: int | None = None
+
+    def command(self) -> list[str]:
+        pin = ["--cpu", str(self.cpu)] if self.cpu is not None else []
+        return [
+            sys.executable, str(HERE / "_server.py"),
+            "--port", str(self.port), "--data-dir", str(self.data_dir), *pin,
+        ]  # fmt: skip
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far (all its threads)."""
+        assert self.process is not None
+        return process_cpu_seconds(self.process.pid)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU a running process has used (Linux ``/proc``; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """CPU seconds the whole machine has been busy, and stolen by the hypervisor, so far."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / ticks, steal / ticks
+
+
 RESULTS = HERE / "results"
 
 # -- results --------------------------------------------------------------------------------

@@ -25,23 +25,20 @@ import gc
 import os
 import random
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from _common import HERE, percentile, table, write_result
+from _common import BenchServer, percentile, table, write_result
 from shopstream import Engine, Settings
 from shopstream.core import CustomerId
 from shopstream.decide import Bidder, BidRequest, StaticSegments
 from shopstream.events import parse_message
-from shopstream.testing import ServerProcess
 
 AIM_P99_US = 100.0
 CATEGORIES = [f"Dept {d} > Aisle {d}-{a}" for d in range(20) for a in range(10)]
@@ -49,20 +46,6 @@ REGIONS = [f"region-{r}" for r in range(10)]
 HOT = REGIONS[:3]
 SEGMENTS = ["high_value", "cart_abandoner", "new_customer", "lapsed", "browsers"]
 CUSTOMERS = 100_000
-
-
-@dataclass
-class BenchServer(ServerProcess):
-    """The app as ``shopstream serve`` runs it, from ``_server.py`` (adds ``/bench/empty``)."""
-
-    cpu: int | None = None
-
-    def command(self) -> list[str]:
-        pin = ["--cpu", str(self.cpu)] if self.cpu is not None else []
-        return [
-            sys.executable, str(HERE / "_server.py"),
-            "--port", str(self.port), "--data-dir", str(self.data_dir), *pin,
-        ]  # fmt: skip
 
 
 def week(now: datetime, categories: list[str]) -> Iterator[dict[str, Any]]:

@@ -26,7 +26,6 @@ import asyncio
 import os
 import random
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -36,9 +35,8 @@ from typing import Any
 import httpx
 import orjson
 
-from _common import HERE, percentile, table, write_result
+from _common import BenchServer, percentile, table, write_result
 from shopstream.decide.config import examples
-from shopstream.testing import ServerProcess
 
 AIM_P99_MS = 10.0
 SHOPPERS = 2_000
@@ -73,26 +71,6 @@ offers:
   - {id: sms-flash, channels: [sms], discount: {percent: 30}}
   - {id: ended-promo, channels: [web], end: 2020-01-01T00:00:00Z}
 """
-
-
-@dataclass
-class BenchServer(ServerProcess):
-    """``_server.py`` (the app as served, plus ``/bench/empty``), pinned to one CPU."""
-
-    cpu: int | None = None
-
-    def command(self) -> list[str]:
-        pin = ["--cpu", str(self.cpu)] if self.cpu is not None else []
-        return [
-            sys.executable, str(HERE / "_server.py"),
-            "--port", str(self.port), "--data-dir", str(self.data_dir), *pin,
-        ]  # fmt: skip
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far (all its threads)."""
-        assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass

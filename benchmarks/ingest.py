@@ -48,10 +48,9 @@ from typing import Any
 import httpx
 import orjson
 
-from _common import HERE, EventFactory, percentile, table, write_result
+from _common import BenchServer, EventFactory, machine_cpu, percentile, table, write_result
 from shopstream.events import message_to_json, parse_message
 from shopstream.storage.sqlite.log import _SCHEMA, connect
-from shopstream.testing import ServerProcess
 
 BATCH = 100
 TEMPLATES = 16  # distinct request bodies; every sent event still gets its own messageId
@@ -62,34 +61,6 @@ AIM_RATIO = 0.5
 
 
 # -- the server -----------------------------------------------------------------------------
-
-
-@dataclass
-class BenchServer(ServerProcess):
-    """The app as ``shopstream serve`` runs it, from ``_server.py`` (adds ``/bench/empty``)."""
-
-    cpu: int | None = None
-
-    def command(self) -> list[str]:
-        pin = ["--cpu", str(self.cpu)] if self.cpu is not None else []
-        return [
-            sys.executable, str(HERE / "_server.py"),
-            "--port", str(self.port), "--data-dir", str(self.data_dir), *pin,
-        ]  # fmt: skip
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far (all its threads)."""
-        assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_cpu() -> tuple[float, float]:
-    """CPU seconds the whole machine has been busy, and stolen by the hypervisor, so far."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (user + nice + system + irq + softirq) / ticks, steal / ticks
 
 
 # -- the load -------------------------------------------------------------------------------

@@ -46,8 +46,7 @@ import httpx
 import orjson
 from tqdm import tqdm
 
-from _common import percentile, table, write_result
-from ingest import BenchServer, machine_cpu
+from _common import BenchServer, machine_cpu, percentile, table, write_result
 from shopstream.demo import seed
 from shopstream.sender import Sender
 from shopstream.simulate import Simulator, generate_catalogue, generate_shoppers, shift

@@ -37,7 +37,7 @@ from typing import Any
 import psycopg
 import redis.asyncio as aioredis
 
-from _common import EventFactory, percentile, table, write_result
+from _common import EventFactory, percentile, process_cpu_seconds, table, write_result
 from shopstream.events import Message, message_to_json, parse_message
 from shopstream.settings import Settings
 from shopstream.storage.scaleout import build
@@ -110,15 +110,6 @@ def start_workers(ns: Namespace, count: int) -> list[subprocess.Popen[bytes]]:
     ]
 
 
-def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
-    """User + system CPU a running process has used (Linux ``/proc``; 0.0 elsewhere)."""
-    try:
-        fields = open(f"/proc/{process.pid}/stat").read().rpartition(")")[2].split()  # noqa: SIM115
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def postgres_cpu(ns: Namespace) -> float:
     """CPU seconds used by the PostgreSQL backends serving this run's schema (same machine)."""
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
@@ -185,7 +176,7 @@ async def processing(
                 await parts.log.append(messages[i : i + BATCH])
             append_us = (await redis_cpu(client) - cpu) / len(messages) * 1e6
             cpu = await redis_cpu(client)
-            worker_cpu = sum(cpu_seconds(w) for w in pool)
+            worker_cpu = sum(process_cpu_seconds(w.pid) for w in pool)
             pg_cpu = postgres_cpu(ns)
             started = time.perf_counter()
             for w in pool:
@@ -200,7 +191,9 @@ async def processing(
                     await asyncio.sleep(0.05)
             rate = len(messages) / (time.perf_counter() - started)
             process_us = (await redis_cpu(client) - cpu) / len(messages) * 1e6
-            worker_us = (sum(cpu_seconds(w) for w in pool) - worker_cpu) / len(messages) * 1e6
+            worker_us = (
+                (sum(process_cpu_seconds(w.pid) for w in pool) - worker_cpu) / len(messages) * 1e6
+            )
             pg_us = (postgres_cpu(ns) - pg_cpu) / len(messages) * 1e6
             return rate, append_us, process_us, worker_us, pg_us
         finally:

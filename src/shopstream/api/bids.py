@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shopstream.api.admin import require
 from shopstream.api.auth import Scope
 from shopstream.api.errors import ProblemError
-from shopstream.api.profiles import ID_TYPES
 from shopstream.api.responses import JSON
+from shopstream.api.shoppers import CustomerRef, Wire, shopper_of
 from shopstream.decide import BidRequest, segments_in
 from shopstream.engine import Engine
 
@@ -19,16 +19,7 @@ _Name = Field(min_length=1, max_length=256)
 _MAX_SEGMENTS = 32
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-
-
-class CustomerRef(_Wire):
-    type: str
-    id: str = _Name
-
-
-class BidIn(_Wire):
+class BidIn(Wire):
     campaign: str = _Name
     category: str | None = Field(default=None, min_length=1, max_length=512)
     region: str | None = Field(default=None, min_length=1, max_length=256)
@@ -44,15 +35,7 @@ async def bid(request: Request, body: BidIn) -> JSON:
     engine: Engine = request.app.state.engine
     customer_id = None
     if body.customer is not None:
-        if body.customer.type not in ID_TYPES:
-            msg = f"customer.type must be one of {ID_TYPES}; got {body.customer.type!r}"
-            raise ProblemError(400, "bid.customer", msg, field="customer.type")
-        try:
-            customer_id = engine.shopper(body.customer.type, body.customer.id)
-        except ValueError as exc:
-            raise ProblemError(
-                400, "bid.customer", f"customer.id: {exc}", field="customer.id"
-            ) from None
+        customer_id = shopper_of(engine, body.customer, "bid.customer")
     named = [body.segment] if isinstance(body.segment, str) else body.segment or []
     if len(named) > _MAX_SEGMENTS:
         msg = f"segment names at most {_MAX_SEGMENTS} segments; got {len(named)}"

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from shopstream.api.admin import require
 from shopstream.api.auth import Scope
 from shopstream.api.errors import ProblemError
-from shopstream.api.profiles import ID_TYPES
-from shopstream.api.recommendations import CustomerRef, RecommendContext
+from shopstream.api.recommendations import RecommendContext
 from shopstream.api.responses import JSON
+from shopstream.api.shoppers import CustomerRef, shopper_of
 from shopstream.decide import InvalidConfig
 from shopstream.decide.config import check_kind
 from shopstream.engine import Engine
@@ -39,16 +39,8 @@ async def decide(request: Request, body: DecideIn) -> JSON:
     """The eligible actions ranked, each with its reason and propensity, and why the others
     are not eligible."""
     require(request, Scope.SERVER)
-    if body.customer.type not in ID_TYPES:
-        msg = f"customer.type must be one of {ID_TYPES}; got {body.customer.type!r}"
-        raise ProblemError(400, "decide.customer", msg, field="customer.type")
     engine: Engine = request.app.state.engine
-    try:
-        customer_id = engine.shopper(body.customer.type, body.customer.id)
-    except ValueError as exc:
-        raise ProblemError(
-            400, "decide.customer", f"customer.id: {exc}", field="customer.id"
-        ) from None
+    customer_id = shopper_of(engine, body.customer, "decide.customer")
     answer = engine.decide(
         customer_id, placement=body.placement.value, channel=body.channel, limit=body.limit
     )

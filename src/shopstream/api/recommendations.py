@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shopstream.api.admin import require
 from shopstream.api.auth import Scope
-from shopstream.api.errors import ProblemError
-from shopstream.api.profiles import ID_TYPES
 from shopstream.api.responses import JSON
+from shopstream.api.shoppers import CustomerRef, Wire, shopper_of
 from shopstream.core import ProductId, StoreId
 from shopstream.engine import Engine
 from shopstream.recommend import Placement, RecommendRequest
@@ -19,22 +18,13 @@ from shopstream.recommend import Placement, RecommendRequest
 router = APIRouter(prefix="/v1", tags=["decide"])
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-
-
-class CustomerRef(_Wire):
-    type: str
-    id: str = Field(min_length=1, max_length=256)
-
-
-class RecommendContext(_Wire):
+class RecommendContext(Wire):
     productId: str | None = Field(default=None, min_length=1)
     storeId: str | None = Field(default=None, min_length=1)
     zoneId: str | None = None
 
 
-class RecommendIn(_Wire):
+class RecommendIn(Wire):
     customer: CustomerRef
     placement: Placement
     channel: Literal["web", "app", "store", "pos", "email", "sms", "push", "ads", "server"] = "web"
@@ -46,16 +36,8 @@ class RecommendIn(_Wire):
 async def recommendations(request: Request, body: RecommendIn) -> JSON:
     """The ``limit`` best products, each with its reason and whether it is in stock."""
     require(request, Scope.SERVER)
-    if body.customer.type not in ID_TYPES:
-        msg = f"customer.type must be one of {ID_TYPES}; got {body.customer.type!r}"
-        raise ProblemError(400, "recommend.customer", msg, field="customer.type")
     engine: Engine = request.app.state.engine
-    try:
-        customer_id = engine.shopper(body.customer.type, body.customer.id)
-    except ValueError as exc:
-        raise ProblemError(
-            400, "recommend.customer", f"customer.id: {exc}", field="customer.id"
-        ) from None
+    customer_id = shopper_of(engine, body.customer, "recommend.customer")
     context = body.context
     decision_id, items = engine.recommend(
         customer_id,

@@ -7,11 +7,12 @@ now) and credits them to touches up to ``lookbackDays`` before each.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from shopstream.api.admin import require
 from shopstream.api.auth import Scope
@@ -68,8 +69,17 @@ def _reports(request: Request) -> Reports:
     return Reports(engine)
 
 
-@router.get("/attribution")
-async def attribution(
+@dataclass(frozen=True, slots=True)
+class _Attributed:
+    """What an attribution report is asked: the engine's reports, the window and the model."""
+
+    reports: Reports
+    window: Window
+    model: Model
+    chosen: AttributionModel
+
+
+def _attributed(
     request: Request,
     start: Start = None,
     end: End = None,
@@ -78,33 +88,28 @@ async def attribution(
     half_life_hours: HalfLife = 24.0,
     first: Share = 0.4,
     last: Share = 0.4,
-) -> JSON:
-    """Orders and revenue credited to channels, placements, triggers and offers by ``model``."""
-    reports = _reports(request)
+) -> _Attributed:
+    reports = _reports(request)  # the key first: no parameter check for a stranger
     window = _window(start, end, lookback_days)
-    chosen = _model(model, half_life_hours, first, last)
-    report = await asyncio.to_thread(reports.attribution, window, chosen)
-    return JSON({"model": model.value, **report})
+    return _Attributed(reports, window, model, _model(model, half_life_hours, first, last))
+
+
+Attributed = Annotated[_Attributed, Depends(_attributed)]
+
+
+@router.get("/attribution")
+async def attribution(asked: Attributed) -> JSON:
+    """Orders and revenue credited to channels, placements, triggers and offers by ``model``."""
+    report = await asyncio.to_thread(asked.reports.attribution, asked.window, asked.chosen)
+    return JSON({"model": asked.model.value, **report})
 
 
 @router.get("/channels")
-async def channels(
-    request: Request,
-    start: Start = None,
-    end: End = None,
-    model: Model = Model.LAST,
-    lookback_days: Lookback = 7.0,
-    half_life_hours: HalfLife = 24.0,
-    first: Share = 0.4,
-    last: Share = 0.4,
-) -> JSON:
+async def channels(asked: Attributed) -> JSON:
     """Per channel: served, sent, delivered, failed, dead, opens, clicks, orders, and the
     conversions and revenue attributed to it by ``model``."""
-    reports = _reports(request)
-    window = _window(start, end, lookback_days)
-    chosen = _model(model, half_life_hours, first, last)
-    report = await asyncio.to_thread(reports.channels, window, chosen)
-    return JSON({"model": model.value, **report})
+    report = await asyncio.to_thread(asked.reports.channels, asked.window, asked.chosen)
+    return JSON({"model": asked.model.value, **report})
 
 
 @router.get("/funnel")
