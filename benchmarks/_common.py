@@ -37,9 +37,24 @@ class BenchServer(ServerProcess):
         ]  # fmt: skip
 
     def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far (all its threads)."""
+        """User + system CPU the server has used so far: all its threads, and its live child
+        processes' (collector processes, the text encoder)."""
         assert self.process is not None
-        return process_cpu_seconds(self.process.pid)
+        return sum(process_cpu_seconds(pid) for pid in process_tree(self.process.pid))
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants (Linux ``/proc``; just ``pid`` elsewhere)."""
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(child) for child in task.read_text().split()]
+            except OSError:
+                continue
+    return tree
 
 
 def process_cpu_seconds(pid: int) -> float:

@@ -2,7 +2,9 @@
 
 Both run on the embedded backend unless a test module asks for both backends with
 ``pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)``: then the
-scale-out run uses the real Redis and PostgreSQL under a fresh key prefix and schema.
+scale-out run uses the real Redis and PostgreSQL under a fresh key prefix and schema. The
+``collectors`` backend is the embedded one collecting in a collector process
+(``shopstream.log.remote``), as ``shopstream serve`` does by default on two CPUs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ ADMIN_KEY = "ak_test"
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """``embedded`` (the default) or ``scaleout`` (Redis + PostgreSQL)."""
+    """``embedded`` (the default), ``collectors`` (embedded, collecting in a collector process
+    as ``shopstream serve`` does on two CPUs) or ``scaleout`` (Redis + PostgreSQL)."""
     return str(getattr(request, "param", "embedded"))
 
 
@@ -39,8 +42,8 @@ def scaleout(backend: str) -> Iterator[Namespace | None]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, scaleout: Namespace | None) -> Settings:
-    backend = (
+def settings(tmp_path: Path, backend: str, scaleout: Namespace | None) -> Settings:
+    stores = (
         {}
         if scaleout is None
         else {"redis_url": REDIS_URL, "postgres_url": POSTGRES_URL, "partitions": 4,
@@ -48,10 +51,11 @@ def settings(tmp_path: Path, scaleout: Namespace | None) -> Settings:
     )  # fmt: skip
     return Settings(
         data_dir=tmp_path / "data",
+        collectors=1 if backend == "collectors" else 0,
         write_keys=[f"test:{WRITE_KEY}"],
         server_keys=[SERVER_KEY],
         admin_keys=[ADMIN_KEY],
-        **backend,
+        **stores,
     )
 
 
@@ -81,9 +85,10 @@ def writer() -> tuple[str, str]:
 
 
 @pytest.fixture
-def server(tmp_path: Path, scaleout: Namespace | None) -> Iterator[ServerProcess]:
+def server(tmp_path: Path, backend: str, scaleout: Namespace | None) -> Iterator[ServerProcess]:
     """A real ``shopstream serve`` process on a free loopback port."""
     process = ServerProcess(tmp_path / "server-data")
+    process.extra_args += ["--collectors", "1" if backend == "collectors" else "0"]
     if scaleout is not None:
         process.extra_args += ["--redis", REDIS_URL, "--postgres", POSTGRES_URL]
         process.extra_env.update(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -63,6 +64,8 @@ from shopstream.log import (
     LogRecord,
     StateStore,
 )
+from shopstream.log.remote import RemoteCollector
+from shopstream.log.requests import collect_body, decode_body
 from shopstream.measure import (
     Activity,
     Exposure,
@@ -87,6 +90,9 @@ from shopstream.recommend.content import load_text_encoder
 from shopstream.recommend.weights import load_weights
 from shopstream.settings import Settings
 from shopstream.trends import LiveTrends, Trends
+
+if TYPE_CHECKING:
+    from shopstream.storage.sqlite import SQLiteEventLog
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +122,7 @@ class Engine:
         outcomes: OutcomeLog | None = None,
         experiments: ExperimentBook | None = None,
         config_files: ConfigFiles | None = None,
+        collectors: Sequence[RemoteCollector] = (),
         closers: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.settings = settings
@@ -163,6 +170,8 @@ class Engine:
         self._collector = Collector(
             log, max_event_bytes=settings.max_event_bytes, phone_region=settings.phone_region
         )
+        self._collectors = tuple(collectors)
+        self._next_collector = 0
         self._closers = closers
         self._indexer: asyncio.Task[None] | None = None
         self._decider: asyncio.Task[None] | None = None
@@ -211,6 +220,7 @@ class Engine:
             exposures=exposures, outbox=outbox, audiences=audiences,
             deliver_config=deliver_config, outcomes=outcomes, experiments=experiments,
             config_files=ConfigDirectory(settings.config_dir),
+            collectors=_collector_processes(settings, log),
             closers=(states.close, index.close, audit.close, exposures.close, outbox.close,
                      audiences.close, outcomes.close),
         )  # fmt: skip
@@ -219,8 +229,11 @@ class Engine:
 
     async def start(self) -> None:
         """Load the saved state, apply the log after it, then follow the log."""
+        # Collector processes start while the state loads; the engine is ready with them.
+        starting = asyncio.gather(*(collector.start() for collector in self._collectors))
         await self.consumer.restore()
         caught_up = await self.consumer.catch_up()
+        await starting
         logger.info("live state at offset %d (%d events replayed)", self.live.offset, caught_up)
         self.consumer.start()
         self._indexer = asyncio.create_task(self._index_forever(), name="identity-index")
@@ -271,6 +284,8 @@ class Engine:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        for collector in self._collectors:
+            await collector.close()
         await self.consumer.stop(save=True)
         await self.log.close()
         for close in self._closers:
@@ -279,6 +294,8 @@ class Engine:
     async def ready(self) -> None:
         """Raise when the engine cannot take events now."""
         await self.log.ping()
+        for collector in self._collectors:
+            await collector.ping()
 
     # -- Detect: the write path ---------------------------------------------------------------
 
@@ -297,6 +314,20 @@ class Engine:
             raws, source=source, received_at=received_at, sent_at=sent_at,
             default_type=default_type, path=path,
         )  # fmt: skip
+
+    async def collect_body(
+        self, body: bytes, *, kind: str, source: str, received_at: datetime
+    ) -> CollectResult:
+        """Collect a request's body (``kind``: ``batch`` or one message type), in a collector
+        process when there are some (in turn), else here."""
+        if not self._collectors:
+            return await collect_body(
+                self._collector, decode_body(body), kind=kind, source=source,
+                received_at=received_at,
+            )  # fmt: skip
+        collector = self._collectors[self._next_collector % len(self._collectors)]
+        self._next_collector += 1
+        return await collector.collect_body(body, kind=kind, source=source, received_at=received_at)
 
     async def processed(self, offset: Offset, timeout: float = 5.0) -> bool:
         """Wait until the live state reflects ``offset`` (read-your-writes)."""
@@ -507,6 +538,21 @@ class Engine:
         [offset] = await self.log.append([message])
         await self.processed(offset)
         return offset
+
+
+def _collector_processes(settings: Settings, log: SQLiteEventLog) -> list[RemoteCollector]:
+    """The embedded backend's collector processes (see ``Settings.collectors``)."""
+    from shopstream.storage.sqlite.collector_process import command
+
+    count = settings.collectors
+    if count is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        count = 1 if (cpus or 1) >= 2 else 0
+    run = command(
+        log.path, fsync=settings.fsync, max_event_bytes=settings.max_event_bytes,
+        phone_region=settings.phone_region,
+    )  # fmt: skip
+    return [RemoteCollector(run, on_append=log.notice, name=f"collector-{n}") for n in range(count)]
 
 
 def _is_sha256(value: str) -> bool:

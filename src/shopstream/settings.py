@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     phone_region: str = "US"
     max_request_bytes: int = 500 * 1024
     max_event_bytes: int = 32 * 1024
+    # Collector processes (``shopstream.log.remote``): parsing and appending events off the
+    # API's process, on a core of their own. None: one where there are two CPUs or more and
+    # the backend is the embedded one; 0: collect in the API's process.
+    collectors: int | None = Field(default=None, ge=0)
     # The web apps (``shopstream.web``). ``demo`` serves the demo storefront, which embeds a
     # write key and a server key in its pages: never turn it on where strangers can reach it.
     demo: bool = False

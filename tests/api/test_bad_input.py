@@ -132,7 +132,7 @@ def test_cases_are_well_formed() -> None:
         assert sum(k in case for k in ("json", "text", "base64")) == 1, case["id"]
 
 
-@pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+@pytest.mark.parametrize("backend", ["embedded", "collectors", "scaleout"], indirect=True)
 async def test_bad_input(
     case: dict[str, Any],
     client: httpx.AsyncClient,

@@ -3,7 +3,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-pytestmark = pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+pytestmark = pytest.mark.parametrize(
+    "backend", ["embedded", "collectors", "scaleout"], indirect=True
+)
 
 
 async def test_track_is_appended_and_readable(

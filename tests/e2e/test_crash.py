@@ -106,9 +106,12 @@ def read_log(server: ServerProcess) -> list[dict[str, Any]]:
             after = page["next"]
 
 
-def test_acknowledged_events_survive_sigkill_exactly_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("collectors", ["0", "1"], ids=["in-process", "collector-process"])
+def test_acknowledged_events_survive_sigkill_exactly_once(tmp_path: Path, collectors: str) -> None:
+    """With a collector process, the kill takes the API process only: its collector finishes
+    what it had read and exits, while the restarted server starts a new one."""
     rng = random.Random(SEED)
-    server = ServerProcess(tmp_path / "data")
+    server = ServerProcess(tmp_path / "data", extra_args=["--collectors", collectors])
     server.start()
     streamer = Streamer(server.url, server.write_key, random.Random(SEED + 1))
     client = threading.Thread(target=streamer.run, name="streamer", daemon=True)

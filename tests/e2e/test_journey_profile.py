@@ -13,7 +13,7 @@ from shopstream.testing import ServerProcess
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True),
+    pytest.mark.parametrize("backend", ["embedded", "collectors", "scaleout"], indirect=True),
 ]
 
 WEB = {"library": {"name": "analytics.js", "version": "2.11.1"}, "userAgent": "Mozilla/5.0",

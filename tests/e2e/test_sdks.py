@@ -247,7 +247,7 @@ PYTHON_SDKS = {
 }
 
 
-@pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+@pytest.mark.parametrize("backend", ["embedded", "collectors", "scaleout"], indirect=True)
 @pytest.mark.parametrize("sdk", list(PYTHON_SDKS))
 def test_python_sdk_events_land_exactly_once(server: ServerProcess, sdk: str) -> None:
     errors: list[tuple[Exception, list[dict[str, Any]]]] = []

@@ -12,6 +12,18 @@ from shopstream.api.errors import ProblemError
 
 async def read_json(request: Request, limit: int) -> object:
     """The decoded JSON body; 413 past ``limit`` bytes (before and after gunzip), 400 if not JSON."""
+    body = await read_body(request, limit)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ProblemError(
+            400, "request.json", f"the body is not valid JSON: {exc}", field="body"
+        ) from None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body's bytes, gunzipped; 413 past ``limit`` bytes (before and after gunzip), 400
+    if empty."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(int(declared), limit)
@@ -31,12 +43,7 @@ async def read_json(request: Request, limit: int) -> object:
         raise ProblemError(415, "request.encoding", msg, field="content-encoding")
     if not body:
         raise ProblemError(400, "request.empty", "the request body is empty", field="body")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ProblemError(
-            400, "request.json", f"the body is not valid JSON: {exc}", field="body"
-        ) from None
+    return body
 
 
 def _gunzip(body: bytes, limit: int) -> bytes:

@@ -139,8 +139,12 @@ class GcFreezer:
 class Consumer:
     """Keeps a processor up to date with the log and saves its state now and then.
 
-    Processing runs on the event loop in small slices, so readers of the state (the API) never
-    see a half-applied event and need no locks.
+    Processing runs on the event loop in small steps, so readers of the state (the API) never
+    see a half-applied event and need no locks. Records are read ``slice_size`` at a time and
+    applied ``step`` at a time, the loop serving waiting requests between steps: a request
+    waits for at most one step (a few milliseconds), not for a slice, however far behind the
+    processor is. While collection outpaces processing, requests are answered at collection's
+    pace and the processor catches up afterwards.
 
     Args:
         freezer: how the processor's growing state is kept out of the garbage collector's
@@ -156,6 +160,7 @@ class Consumer:
         states: StateStore,
         *,
         slice_size: int = 500,
+        step: int = 32,
         save_every_events: int = 50_000,
         save_every_seconds: float = 30.0,
         freezer: GcFreezer | None = None,
@@ -165,6 +170,7 @@ class Consumer:
         self._processor = processor
         self._states = states
         self._slice = slice_size
+        self._step = step
         self._save_events = save_every_events
         self._save_seconds = save_every_seconds
         self._saved_offset = Offset(0)
@@ -194,11 +200,13 @@ class Consumer:
             records = await self._log.read(self._processor.offset, self._slice)
             if not records:
                 return applied
-            self._processor.apply((r.offset, r.message) for r in records)
-            applied += len(records)
-            self._freezer.applied(len(records))
+            for start in range(0, len(records), self._step):
+                step = records[start : start + self._step]
+                self._processor.apply((r.offset, r.message) for r in step)
+                applied += len(step)
+                self._freezer.applied(len(step))
+                await asyncio.sleep(0)  # requests waiting on the loop go first
             await self._maybe_save()
-            await asyncio.sleep(0)
 
     async def run(self) -> None:
         """Follow the log until cancelled; a log (or state store) away for a while is waited out."""

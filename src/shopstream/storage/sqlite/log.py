@@ -108,7 +108,7 @@ class SQLiteEventLog:
     async def append(self, messages: Sequence[Message]) -> list[Offset]:
         rows = [(m.source or "", m.message_id or "", message_to_json(m)) for m in messages]
         offsets: list[Offset] = await self._submit("append", rows)  # type: ignore[assignment]
-        await self._notify(max(offsets, default=0))
+        await self.notice(max(offsets, default=0))
         return offsets
 
     async def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
@@ -207,7 +207,8 @@ class SQLiteEventLog:
             entry,
         )
 
-    async def _notify(self, offset: int) -> None:
+    async def notice(self, offset: int) -> None:
+        """Wake readers waiting for ``offset``: appended here, or by a collector process."""
         if offset > self._last:
             self._last = Offset(offset)
         async with self._appended:
