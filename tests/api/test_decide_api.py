@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -33,12 +32,12 @@ offers:
 """
 
 
+pytestmark = pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+
+
 @pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Engine]]:
-    settings = Settings(
-        data_dir=tmp_path / "data", write_keys=["test:wk_test"], server_keys=["sk_test"],
-        admin_keys=["ak_test"], decide_tick_seconds=0.05,
-    )  # fmt: skip
+async def app(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Engine]]:
+    settings = settings.model_copy(update={"decide_tick_seconds": 0.05})
     engine = Engine.from_settings(settings)
     keys, _ = KeyRing.from_settings(settings)
     application = create_app(engine, keys)

@@ -18,6 +18,9 @@ SERVER = {"Authorization": "Bearer sk_test"}
 AC = "Home > Cooling > Air Conditioning"
 
 
+pytestmark = pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+
+
 @pytest.fixture
 async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     engine = Engine.from_settings(settings)

@@ -95,12 +95,16 @@ def order_event(s: Shopper, n: int, at: datetime, revenue: float, quantity: int)
 
 
 @pytest.fixture
-async def experiment_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Engine]]:
+async def experiment_client(
+    tmp_path: Path, settings: Settings
+) -> AsyncIterator[tuple[httpx.AsyncClient, Engine]]:
     config = tmp_path / "config"
     config.mkdir()
     (config / "experiments.yaml").write_text(EXPERIMENTS)
-    settings = Settings(data_dir=tmp_path / "data", write_keys=["test:wk"], server_keys=["sk"],
-                        admin_keys=["ak"], decide_config_dir=config, deliver=False)  # fmt: skip
+    settings = settings.model_copy(update={
+        "write_keys": ["test:wk"], "server_keys": ["sk"], "admin_keys": ["ak"],
+        "decide_config_dir": config, "deliver": False,
+    })  # fmt: skip
     engine = Engine.from_settings(settings)
     app = create_app(engine, KeyRing.from_settings(settings)[0])
     async with (
@@ -165,6 +169,7 @@ def msprt_p(a: list[Shopper], b: list[Shopper], tau: float) -> float:
     return p
 
 
+@pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
 async def test_results_match_scipy_and_statsmodels(
     experiment_client: tuple[httpx.AsyncClient, Engine],
 ) -> None:
@@ -233,6 +238,7 @@ async def test_results_match_scipy_and_statsmodels(
     assert holdout["conversion"]["pValue"] == pytest.approx(p)
 
 
+@pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
 async def test_unknown_experiment_and_bad_time_are_4xx(
     experiment_client: tuple[httpx.AsyncClient, Engine],
 ) -> None:
