@@ -45,6 +45,19 @@ CollectorsOpt = Annotated[
 ]
 
 
+class Role(StrEnum):
+    ALL = "all"
+    COLLECT = "collect"
+
+
+RoleOpt = Annotated[
+    Role | None,
+    typer.Option(
+        help="all: everything; collect: only the collection API (stateless) [default: all]"
+    ),
+]
+
+
 @app.callback()
 def _main() -> None:
     logging.basicConfig(
@@ -63,6 +76,7 @@ def serve(
     postgres: PostgresOpt = None,
     config_dir: ConfigDirOpt = None,
     collectors: CollectorsOpt = None,
+    role: RoleOpt = None,
 ) -> None:
     """Run the API (collection, profiles, decisions) on the embedded default or scale-out."""
     from shopstream.api import KeyRing, create_app
@@ -70,7 +84,7 @@ def serve(
 
     settings = Settings.load(
         config, host=host, port=port, data_dir=data_dir, redis_url=redis, postgres_url=postgres,
-        decide_config_dir=config_dir, collectors=collectors,
+        decide_config_dir=config_dir, collectors=collectors, role=role and role.value,
     )  # fmt: skip
     keys, generated = KeyRing.from_settings(settings)
     try:

@@ -228,9 +228,13 @@ class Engine:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load the saved state, apply the log after it, then follow the log."""
+        """Load the saved state, apply the log after it, then follow the log (only start the
+        collector processes in the ``collect`` role)."""
         # Collector processes start while the state loads; the engine is ready with them.
         starting = asyncio.gather(*(collector.start() for collector in self._collectors))
+        if self.settings.role == "collect":
+            await starting
+            return
         await self.consumer.restore()
         caught_up = await self.consumer.catch_up()
         await starting
@@ -286,7 +290,7 @@ class Engine:
                     await task
         for collector in self._collectors:
             await collector.close()
-        await self.consumer.stop(save=True)
+        await self.consumer.stop(save=self.settings.role == "all")
         await self.log.close()
         for close in self._closers:
             close()

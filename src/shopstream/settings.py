@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # API's process, on a core of their own. None: one where there are two CPUs or more and
     # the backend is the embedded one; 0: collect in the API's process.
     collectors: int | None = Field(default=None, ge=0)
+    # What ``serve`` does: ``all``; or ``collect``: only the collection API, health and the
+    # admin reads of the log, with no live state (nothing to load, nothing growing): the
+    # stateless collectors of the scale-out backend, run as many as the ingest needs.
+    role: Literal["all", "collect"] = "all"
     # The web apps (``shopstream.web``). ``demo`` serves the demo storefront, which embeds a
     # write key and a server key in its pages: never turn it on where strangers can reach it.
     demo: bool = False

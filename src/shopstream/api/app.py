@@ -60,6 +60,9 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     errors.install(app)
     app.include_router(collect.router)
     app.include_router(admin.router)
+    app.include_router(health.router)
+    if engine.settings.role == "collect":
+        return app
     app.include_router(profiles.router)
     app.include_router(catalog.router)
     app.include_router(identity.router)
@@ -74,7 +77,6 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(experiments.router)
     app.include_router(dashboard.router)
-    app.include_router(health.router)
     _include_web(app)
     return app
 
