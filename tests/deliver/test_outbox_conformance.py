@@ -30,7 +30,7 @@ from shopstream.deliver import (
 )
 from shopstream.storage.postgres import PostgresOutbox, migrate
 from shopstream.storage.sqlite import SQLiteOutbox
-from shopstream.testing import POSTGRES_URL, scaleout_namespace
+from shopstream.testing import POSTGRES_URL, TcpProxy, scaleout_namespace
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -253,3 +253,27 @@ async def test_two_running_deliverers_send_each_activation_once(
     await asyncio.gather(*tasks, return_exceptions=True)
     assert sorted(sent) == [f"k{i:03d}" for i in range(300)]
     assert boxes[1].counts()[EntryStatus.DELIVERED] == 300
+
+
+@pytest.mark.integration
+def test_activations_put_while_postgres_is_away_are_written_when_it_is_back(schema: str) -> None:
+    """``put`` runs in the stream's path: it holds what it cannot write instead of failing,
+    and its thread writes it (waking the deliverer) once PostgreSQL answers again."""
+    host_port = POSTGRES_URL.split("//", 1)[1].split("/", 1)[0]
+    port = int(host_port.rpartition(":")[2]) if ":" in host_port else 5432
+    with TcpProxy("127.0.0.1", port) as proxy:
+        box = PostgresOutbox(proxy.url_for(POSTGRES_URL), schema, retry_seconds=0.05)
+        woken = threading.Event()
+        box.watch(woken.set)
+        try:
+            assert box.put([activation("a")]) == 1
+            woken.clear()
+            proxy.cut()
+            assert box.put([activation("b"), activation("c")]) == 0
+            assert not woken.wait(0.3)
+            proxy.restore()
+            assert woken.wait(10)
+            assert [e.activation.key for e in box.entries()] == ["a", "b", "c"]
+            assert box.put([activation("b")]) == 0
+        finally:
+            box.close()
