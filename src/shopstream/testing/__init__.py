@@ -12,6 +12,7 @@ from shopstream.testing.services import (
     Namespace,
     RedisServer,
     TcpProxy,
+    scaled_out,
     scaleout_namespace,
 )
 from shopstream.testing.sink import Arrival, WebhookSink
@@ -47,6 +48,7 @@ __all__ = (
     "keyed_messages",
     "mutated_messages",
     "phones",
+    "scaled_out",
     "scaleout_namespace",
     "segment_messages",
     "timestamps",
