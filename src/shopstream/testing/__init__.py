@@ -29,6 +29,7 @@ from shopstream.testing.strategies import (
     timestamps,
     track_events,
 )
+from shopstream.testing.zones import zone_at
 
 __all__ = (
     "POSTGRES_URL",
@@ -53,4 +54,5 @@ __all__ = (
     "segment_messages",
     "timestamps",
     "track_events",
+    "zone_at",
 )
