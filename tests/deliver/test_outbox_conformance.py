@@ -277,3 +277,27 @@ def test_activations_put_while_postgres_is_away_are_written_when_it_is_back(sche
             assert box.put([activation("b")]) == 0
         finally:
             box.close()
+
+
+@pytest.mark.integration
+def test_while_activations_are_held_later_ones_queue_behind_them(schema: str) -> None:
+    """Once PostgreSQL failed a put, the next puts do not try it (on the stream's path a
+    connection attempt can take seconds): they queue, in order, for the writer thread."""
+    host_port = POSTGRES_URL.split("//", 1)[1].split("/", 1)[0]
+    port = int(host_port.rpartition(":")[2]) if ":" in host_port else 5432
+    with TcpProxy("127.0.0.1", port) as proxy:
+        box = PostgresOutbox(proxy.url_for(POSTGRES_URL), schema, retry_seconds=3600)
+        try:
+            assert box.put([activation("a")]) == 1
+            proxy.cut()
+            assert box.put([activation("b")]) == 0
+            proxy.restore()
+            assert box.put([activation("c"), activation("a")]) == 0
+            assert [e.activation.key for e in box.entries()] == ["a"]
+        finally:
+            box.close()  # writes what is held
+    again = PostgresOutbox(POSTGRES_URL, schema)
+    try:
+        assert [e.activation.key for e in again.entries()] == ["a", "b", "c"]
+    finally:
+        again.close()

@@ -3,8 +3,9 @@
 Every API process follows the same log, so each fires the same triggers and puts the same
 activations: ``put`` is one ``INSERT ... ON CONFLICT (key) DO NOTHING``, committed before it
 returns, and the first process to put a key stores it. While PostgreSQL is away ``put``
-holds the activations and a thread writes them when it is back (``put`` runs in the stream's
-path, which must not fail halfway through an event).
+holds the activations and a thread writes them, in order, when it is back (``put`` runs in the
+stream's path, which must not fail halfway through an event; a crash meanwhile loses what is
+held, unless another process following the log stored it).
 
 Any number of deliverers (one per ``serve`` process) claim from the one table: a claim is one
 ``UPDATE`` of rows picked ``FOR UPDATE SKIP LOCKED`` whose lease (``due_at``) has run out, so
@@ -51,7 +52,8 @@ class PostgresOutbox:
         self._db = SharedConnection(url, schema)
         self._watchers: list[Callable[[], None]] = []
         self._held: list[Activation] = []
-        self._put_lock = threading.Lock()
+        self._held_lock = threading.Lock()  # only around list operations: never waits on I/O
+        self._write_lock = threading.Lock()
         self._retry_seconds = retry_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._retry_forever, name="outbox-writer",
@@ -59,37 +61,48 @@ class PostgresOutbox:
         self._thread.start()
 
     def put(self, activations: Sequence[Activation]) -> int:
+        """Store ``activations``; how many were new. While earlier ones are held (PostgreSQL
+        was away) these queue behind them without trying the database (a connection attempt
+        can take seconds), and count as new when the thread writes them."""
         if not activations:
             return 0
+        with self._held_lock:
+            if self._held:
+                self._held.extend(activations)
+                return 0
         try:
-            stored = self._write(activations)
+            with self._write_lock:
+                stored = self._db.run(lambda conn: _insert(conn, activations))
         except PostgresUnavailable:
-            logger.warning("outbox: %d activations held until PostgreSQL is back", len(self._held))
+            with self._held_lock:
+                self._held.extend(activations)
+            logger.warning("outbox: activations held until PostgreSQL is back")
             return 0
-        return len(stored & {a.key for a in activations})
+        self._woken(stored)
+        return len(stored)
 
-    def _write(self, activations: Sequence[Activation]) -> set[str]:
-        """Insert what is held and ``activations``; the keys that were new."""
-        with self._put_lock:
-            batch = [*self._held, *activations]
-            try:
-                stored = self._db.run(lambda conn: _insert(conn, batch))
-            except PostgresUnavailable:
-                self._held = batch
-                raise
-            self._held = []
+    def _write_held(self) -> None:
+        with self._write_lock:
+            with self._held_lock:
+                batch = list(self._held)
+            if not batch:
+                return
+            stored = self._db.run(lambda conn: _insert(conn, batch))
+            with self._held_lock:
+                del self._held[: len(batch)]
+        self._woken(stored)
+
+    def _woken(self, stored: set[str]) -> None:
         if stored:
             for callback in self._watchers:
                 callback()
-        return stored
 
     def _retry_forever(self) -> None:
         while not self._stop.wait(self._retry_seconds):
-            if self._held:
-                try:
-                    self._write(())
-                except PostgresUnavailable:
-                    logger.warning("outbox: %d activations still held", len(self._held))
+            try:
+                self._write_held()
+            except PostgresUnavailable:
+                logger.warning("outbox: %d activations still held", len(self._held))
 
     def watch(self, callback: Callable[[], None]) -> None:
         self._watchers.append(callback)
@@ -205,7 +218,7 @@ class PostgresOutbox:
         self._thread.join()
         if self._held:
             try:
-                self._write(())
+                self._write_held()
             except PostgresUnavailable:
                 logger.warning("outbox: %d activations not written, PostgreSQL is away",
                                len(self._held))  # fmt: skip
