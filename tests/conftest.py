@@ -17,7 +17,14 @@ import pytest
 
 from shopstream import Engine, Settings
 from shopstream.api import KeyRing, create_app
-from shopstream.testing import POSTGRES_URL, REDIS_URL, Namespace, ServerProcess, scaleout_namespace
+from shopstream.testing import (
+    POSTGRES_URL,
+    REDIS_URL,
+    Namespace,
+    ServerProcess,
+    scaled_out,
+    scaleout_namespace,
+)
 
 WRITE_KEY = "wk_test"
 SERVER_KEY = "sk_test"
@@ -90,11 +97,6 @@ def server(tmp_path: Path, backend: str, scaleout: Namespace | None) -> Iterator
     process = ServerProcess(tmp_path / "server-data")
     process.extra_args += ["--collectors", "1" if backend == "collectors" else "0"]
     if scaleout is not None:
-        process.extra_args += ["--redis", REDIS_URL, "--postgres", POSTGRES_URL]
-        process.extra_env.update(
-            SHOPSTREAM_REDIS_PREFIX=scaleout.prefix,
-            SHOPSTREAM_POSTGRES_SCHEMA=scaleout.schema,
-            SHOPSTREAM_PARTITIONS="4",
-        )
+        scaled_out(process, scaleout)
     with process as running:
         yield running

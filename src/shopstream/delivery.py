@@ -9,6 +9,7 @@ delivery when it is restarted.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Mapping
@@ -112,9 +113,10 @@ def http_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=_TIMEOUT, limits=httpx.Limits(max_connections=100))
 
 
-def export_audience(engine: Engine, audience: str, fmt: ExportFormat) -> str:
-    """The upload CSV of ``audience`` in ``fmt``, from the members' live traits and consent."""
-    members = engine.audiences.members(audience)
+async def export_audience(engine: Engine, audience: str, fmt: ExportFormat) -> str:
+    """The upload CSV of ``audience`` in ``fmt``, from the members' live traits and consent
+    (the members are read off the event loop: on the scale-out backend, from PostgreSQL)."""
+    members = await asyncio.to_thread(engine.audiences.members, audience)
     if not members:
         msg = f"no audience {audience!r} (or it has no members)"
         raise UnknownAudience(msg, field="audience")

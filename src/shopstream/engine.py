@@ -191,7 +191,8 @@ class Engine:
             parts = build(settings)
             return cls(
                 settings, parts.log, parts.states, parts.index, audit=parts.audit,
-                exposures=parts.exposures, config_files=ConfigDirectory(settings.config_dir),
+                exposures=parts.exposures, outbox=parts.outbox, audiences=parts.audiences,
+                outcomes=parts.outcomes, config_files=ConfigDirectory(settings.config_dir),
                 deliver_config=deliver_config, experiments=experiments,
                 closers=parts.closers,
             )  # fmt: skip

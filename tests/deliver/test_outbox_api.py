@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
 from shopstream.core import CustomerId
 from shopstream.decide import Activation
+
+pytestmark = pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
 
 
 async def test_the_outbox_lists_entries_by_status(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import pytest
 
 from shopstream.events import Identifier, IdType
 from shopstream.identity import canonical_id
-from shopstream.testing import ServerProcess
+from shopstream.testing import ServerProcess, zone_at
 
 pytestmark = pytest.mark.e2e
 
@@ -83,13 +82,6 @@ segments:
 """
 KETTLE = {"product_id": "kettle", "name": "Glass kettle", "category": "Home > Kitchen",
           "price": 39.0}  # fmt: skip
-
-
-def zone_at(hour: int) -> str:
-    """An IANA zone where the local hour is ``hour`` now (``Etc/GMT-3`` is UTC+3)."""
-    offset = (hour - datetime.now(UTC).hour) % 24
-    offset = offset - 24 if offset > 14 else offset
-    return f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC"
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,15 @@ import pytest
 
 from shopstream.core import CustomerId
 from shopstream.decide import Activation
+from shopstream.storage.postgres import PostgresOutbox
 from shopstream.storage.sqlite import SQLiteOutbox
-from shopstream.testing import ServerProcess, WebhookSink
+from shopstream.testing import POSTGRES_URL, Namespace, ServerProcess, WebhookSink, scaled_out
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(90),
+    pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True),
+]
 
 SECRET = "whsec_journey"
 CHANNELS = """\
@@ -41,17 +46,33 @@ channels:
 """
 
 
-def test_activations_reach_email_associates_and_ad_audiences(tmp_path: Path) -> None:
+def test_activations_reach_email_associates_and_ad_audiences(
+    tmp_path: Path, scaleout: Namespace | None
+) -> None:
     config = tmp_path / "config"
     config.mkdir()
     with WebhookSink(SECRET) as sink:
         (config / "channels.yaml").write_text(CHANNELS.format(url=sink.url))
         env = {"SHOPSTREAM_DECIDE_CONFIG_DIR": str(config), "JOURNEY_EMAIL_SECRET": SECRET}
-        with ServerProcess(tmp_path / "data", extra_env=env) as server:
-            _journey(server, sink, tmp_path / "data" / "outbox.db")
+        process = ServerProcess(tmp_path / "data", extra_env=env)
+        if scaleout is not None:
+            scaled_out(process, scaleout)
+
+        def open_outbox() -> SQLiteOutbox | PostgresOutbox:
+            """The server's own outbox, opened from outside."""
+            if scaleout is None:
+                return SQLiteOutbox(tmp_path / "data" / "outbox.db", fsync="normal")
+            return PostgresOutbox(POSTGRES_URL, scaleout.schema)
+
+        with process as server:
+            _journey(server, sink, open_outbox)
 
 
-def _journey(server: ServerProcess, sink: WebhookSink, outbox_path: Path) -> None:
+def _journey(
+    server: ServerProcess,
+    sink: WebhookSink,
+    open_outbox: Callable[[], SQLiteOutbox | PostgresOutbox],
+) -> None:
     admin, staff = server.admin_headers(), server.server_headers()
     with httpx.Client(base_url=server.url, timeout=10) as http:
         products = [{"id": "p1", "name": "Trail boots", "price": 89.0},
@@ -75,7 +96,7 @@ def _journey(server: ServerProcess, sink: WebhookSink, outbox_path: Path) -> Non
                        {"audience": "lapsed-vip", "member": True}, at),
         ]  # fmt: skip
         with http.stream("GET", "/v1/associate/stores/s12/alerts/stream", headers=staff) as feed:
-            outbox = SQLiteOutbox(outbox_path, fsync="normal")
+            outbox = open_outbox()
             try:
                 assert outbox.put(made) == 3  # as fired triggers write them
             finally:

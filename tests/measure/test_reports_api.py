@@ -29,6 +29,8 @@ from shopstream.deliver import OutcomeStatus
 from shopstream.events import Identifier, IdType
 from shopstream.identity import canonical_id
 
+pytestmark = pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+
 T = datetime(2026, 11, 20, 10, tzinfo=UTC)
 WINDOW = {"start": "2026-11-20T00:00:00Z", "end": "2026-11-25T00:00:00Z"}
 

@@ -15,6 +15,7 @@ import pytest
 from shopstream import Settings
 from shopstream.decide.config import examples
 from shopstream.deliver import example_channels
+from shopstream.testing import zone_at
 from shopstream.testing.web import ADMIN_KEY, ASSOCIATES, SERVER_KEY, WRITE_KEY
 
 pytestmark = pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
@@ -112,7 +113,10 @@ async def test_triggers_offers_and_experiments_move_with_events(web: httpx.Async
     assert sum(arm["customers"] for arm in experiment["arms"]) == 0
 
     # Six big orders fire big-order-thanks six times (email is not configured: pending);
-    # a small one is blocked by its condition.
+    # a small one is blocked by its condition. The six live where it is midday, outside the
+    # example's email quiet hours (21:00 to 08:00) whenever the test runs.
+    noon = {"timezone": zone_at(12)}
+    await send(web, *({"type": "identify", "userId": f"big-{i}", "traits": noon} for i in range(6)))
     await send(web, *(order(f"big-{i}", f"o-big-{i}", 250.0) for i in range(6)))
     await send(web, order("small-1", "o-small-1", 20.0))
     after = await eventually(

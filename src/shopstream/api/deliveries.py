@@ -126,7 +126,7 @@ async def export(
     (custom audience customer list), identifiers normalised and SHA-256 hashed."""
     require(request, Scope.ADMIN)
     engine: Engine = request.app.state.engine
-    text = export_audience(engine, audience, format)
+    text = await export_audience(engine, audience, format)
     filename = f"{audience}-{format}.csv"
     return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip

@@ -68,11 +68,13 @@ class MemoryAudiences:
 
     def change(self, audience: str, customer_id: CustomerId, member: bool, at: datetime) -> bool:
         with self._lock:
-            members = self._members.setdefault(audience, {})
+            members = self._members.get(audience, {})
             if member == (customer_id in members):
                 return False
             if member:
-                members[customer_id] = at
+                self._members.setdefault(audience, members)[customer_id] = at
+            elif len(members) == 1:  # as the durable stores: an audience is its members
+                del self._members[audience]
             else:
                 del members[customer_id]
             return True

@@ -20,16 +20,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shopstream.core import Offset
+from shopstream.deliver import AudienceStore, Outbox
 from shopstream.events import Message, message_from_json, message_to_json
 from shopstream.log import DeadLetter, EventIndex, EventLog, LogRecord, StateStore
-from shopstream.measure import ExposureLog
+from shopstream.measure import ExposureLog, OutcomeLog
 from shopstream.profiles import AuditLog
 from shopstream.scaleout import ArchivedEvent, Worker
 from shopstream.storage.postgres import (
     PostgresArchive,
+    PostgresAudiences,
     PostgresAuditLog,
     PostgresEventIndex,
     PostgresExposureLog,
+    PostgresOutbox,
+    PostgresOutcomeLog,
     PostgresStateStore,
     migrate,
 )
@@ -115,13 +119,17 @@ class ScaleOutLog:
 
 @dataclass(frozen=True, slots=True)
 class ScaleOutParts:
-    """What :class:`shopstream.Engine` is built from on this backend."""
+    """What :class:`shopstream.Engine` is built from on this backend: everything but the log
+    in PostgreSQL, shared by every API process (the outbox is drained by all their deliverers)."""
 
     log: EventLog
     states: StateStore
     index: EventIndex
     exposures: ExposureLog
     audit: AuditLog
+    outbox: Outbox
+    audiences: AudienceStore
+    outcomes: OutcomeLog
     closers: tuple[Callable[[], None], ...]
 
 
@@ -146,8 +154,12 @@ def build(settings: Settings) -> ScaleOutParts:
     index = PostgresEventIndex(pg_url, schema)
     exposures = PostgresExposureLog(pg_url, schema)
     audit = PostgresAuditLog(pg_url, schema)
-    closers = (states.close, index.close, exposures.close, audit.close)
-    return ScaleOutParts(log, states, index, exposures, audit, closers)
+    outbox = PostgresOutbox(pg_url, schema)
+    audiences = PostgresAudiences(pg_url, schema)
+    outcomes = PostgresOutcomeLog(pg_url, schema)
+    closers = (states.close, index.close, exposures.close, audit.close, outbox.close,
+               audiences.close, outcomes.close)  # fmt: skip
+    return ScaleOutParts(log, states, index, exposures, audit, outbox, audiences, outcomes, closers)
 
 
 def warn_if_not_durable(redis_url: str, ack: str) -> None:

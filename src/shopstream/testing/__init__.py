@@ -12,6 +12,7 @@ from shopstream.testing.services import (
     Namespace,
     RedisServer,
     TcpProxy,
+    scaled_out,
     scaleout_namespace,
 )
 from shopstream.testing.sink import Arrival, WebhookSink
@@ -28,6 +29,7 @@ from shopstream.testing.strategies import (
     timestamps,
     track_events,
 )
+from shopstream.testing.zones import zone_at
 
 __all__ = (
     "POSTGRES_URL",
@@ -47,8 +49,10 @@ __all__ = (
     "keyed_messages",
     "mutated_messages",
     "phones",
+    "scaled_out",
     "scaleout_namespace",
     "segment_messages",
     "timestamps",
     "track_events",
+    "zone_at",
 )

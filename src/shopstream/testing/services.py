@@ -1,7 +1,8 @@
 """Real Redis and PostgreSQL for tests: unique namespaces, throwaway servers, a cuttable link.
 
 - :func:`scaleout_namespace` gives a unique Redis key prefix and PostgreSQL schema and removes
-  both afterwards, so parallel runs on the shared servers never collide.
+  both afterwards, so parallel runs on the shared servers never collide; :func:`scaled_out`
+  points a :class:`ServerProcess` at them.
 - :class:`RedisServer` runs a private ``redis-server`` (AOF, ``appendfsync always``) on a free
   port, to kill and restart without touching the shared one.
 - :class:`TcpProxy` forwards a local port to a server and can cut every connection and refuse
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from shopstream.testing.server import free_port
+from shopstream.testing.server import ServerProcess, free_port
 
 REDIS_URL = os.environ.get("SHOPSTREAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get("SHOPSTREAM_TEST_POSTGRES_URL", "postgresql://127.0.0.1/test")
@@ -66,6 +67,17 @@ def scaleout_namespace(
         yield ns
     finally:
         drop_namespace(ns, redis_url, pg_url)
+
+
+def scaled_out(process: ServerProcess, ns: Namespace, *, partitions: int = 4) -> ServerProcess:
+    """``process`` set to serve on the test Redis and PostgreSQL under ``ns``."""
+    process.extra_args += ["--redis", REDIS_URL, "--postgres", POSTGRES_URL]
+    process.extra_env.update(
+        SHOPSTREAM_REDIS_PREFIX=ns.prefix,
+        SHOPSTREAM_POSTGRES_SCHEMA=ns.schema,
+        SHOPSTREAM_PARTITIONS=str(partitions),
+    )
+    return process
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The scale-out system of record on PostgreSQL: migrations, the event archive (partitioned
-by day), processor snapshots, the archive's identifier index, profiles, exposures, the audit log.
+by day), processor snapshots, the archive's identifier index, profiles, exposures, the audit log,
+and deliver's and measure's stores: the outbox, audiences, measured events.
 
 The ``psycopg`` driver is an optional extra (``pip install 'shopstream[postgres]'``); it is
 imported when a store is built, never by importing this package.
@@ -9,10 +10,13 @@ from __future__ import annotations
 
 from shopstream.storage.postgres._connection import PostgresUnavailable
 from shopstream.storage.postgres.archive import ArchivedEvent, PostgresArchive
+from shopstream.storage.postgres.audiences import PostgresAudiences
 from shopstream.storage.postgres.audit import PostgresAuditLog
 from shopstream.storage.postgres.exposures import PostgresExposureLog
 from shopstream.storage.postgres.index import PostgresEventIndex
 from shopstream.storage.postgres.migrate import Migration, migrate, migrations
+from shopstream.storage.postgres.outbox import PostgresOutbox
+from shopstream.storage.postgres.outcomes import PostgresOutcomeLog
 from shopstream.storage.postgres.profiles import PostgresProfileStore
 from shopstream.storage.postgres.state import PostgresStateStore
 
@@ -20,9 +24,12 @@ __all__ = (
     "ArchivedEvent",
     "Migration",
     "PostgresArchive",
+    "PostgresAudiences",
     "PostgresAuditLog",
     "PostgresEventIndex",
     "PostgresExposureLog",
+    "PostgresOutbox",
+    "PostgresOutcomeLog",
     "PostgresProfileStore",
     "PostgresStateStore",
     "PostgresUnavailable",

@@ -1,73 +1,40 @@
 """Exposures in PostgreSQL (:class:`shopstream.measure.ExposureLog`), written in batches.
 
 As in the embedded backend, ``record`` only queues (it is on every recommendation's path) and
-a writer thread commits the queue every ``flush_seconds``: an exposure is a record of what was
-shown, not an acknowledged event, and a crash may lose the last fraction of a second of them.
-While PostgreSQL is away the queue is kept and written when it is back.
+a writer thread commits the queue every ``flush_seconds`` (:mod:`._queued`): an exposure is a
+record of what was shown, not an acknowledged event, and a crash may lose the last fraction of
+a second of them. While PostgreSQL is away the queue is kept and written when it is back.
 """
 
 from __future__ import annotations
 
-import logging
-import queue
-import threading
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from shopstream.core import CustomerId, ProductId
 from shopstream.measure import Exposure
-from shopstream.storage.postgres._connection import PostgresUnavailable, SharedConnection
+from shopstream.storage.postgres._connection import SharedConnection
+from shopstream.storage.postgres._queued import QueuedWrites
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import psycopg
 
 
 class PostgresExposureLog:
     def __init__(self, url: str, schema: str = "shopstream", *, flush_seconds: float = 0.2) -> None:
         self._db = SharedConnection(url, schema)
-        self._queue: queue.SimpleQueue[Exposure] = queue.SimpleQueue()
-        self._held: list[Exposure] = []
-        self._flush_lock = threading.Lock()
-        self._flush_seconds = flush_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="exposure-writer", daemon=True)
-        self._thread.start()
+        self._writes: QueuedWrites[Exposure] = QueuedWrites(
+            self._db, _insert, name="exposure-writer", flush_seconds=flush_seconds
+        )
 
     def record(self, exposure: Exposure) -> None:
-        self._queue.put(exposure)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._flush_seconds):
-            try:
-                self.flush()
-            except PostgresUnavailable:
-                logger.warning("exposures held until PostgreSQL is back (%d)", len(self._held))
+        self._writes.put((exposure,))
 
     def flush(self) -> None:
-        with self._flush_lock:
-            while True:
-                try:
-                    self._held.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if not self._held:
-                return
-            rows = [
-                (e.decision_id, e.customer_id, e.placement, e.channel, orjson.dumps(e.items).decode(),
-                 orjson.dumps(e.reasons).decode(), e.policy, e.at,
-                 orjson.dumps(e.propensities).decode())
-                for e in self._held
-            ]  # fmt: skip
-            self._db.run(
-                lambda conn: conn.cursor().executemany(
-                    f"INSERT INTO exposures ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT DO NOTHING",
-                    rows,
-                )
-            )
-            self._held = []
+        self._writes.flush()
 
     def of_customer(self, customer_id: CustomerId, limit: int) -> Sequence[Exposure]:
         self.flush()
@@ -92,16 +59,26 @@ class PostgresExposureLog:
         return [_exposure(row) for row in rows]
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        try:
-            self.flush()
-        except PostgresUnavailable:
-            logger.warning("%d exposures not written: PostgreSQL is unavailable", len(self._held))
+        self._writes.stop()
         self._db.close()
 
 
 _COLUMNS = "decision_id, customer_id, placement, channel, items, reasons, policy, at, propensities"
+
+
+def _insert(conn: psycopg.Connection, exposures: list[Exposure]) -> int:
+    rows = [
+        (e.decision_id, e.customer_id, e.placement, e.channel, orjson.dumps(e.items).decode(),
+         orjson.dumps(e.reasons).decode(), e.policy, e.at, orjson.dumps(e.propensities).decode())
+        for e in exposures
+    ]  # fmt: skip
+    cursor = conn.cursor()
+    cursor.executemany(
+        f"INSERT INTO exposures ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        rows,
+    )
+    return cursor.rowcount
 
 
 def _exposure(row: tuple[Any, ...]) -> Exposure:

@@ -1,0 +1,74 @@
+"""Measured events (:class:`shopstream.measure.OutcomeLog`) in PostgreSQL, written in batches.
+
+``record`` runs for every processed event that measure keeps, so it only queues; a writer
+thread commits the queue every ``flush_seconds`` (:mod:`._queued`). Rows are keyed by log
+offset: the events a crash loses from here are replayed from the log into the same keys, and
+every API process following the log records the same rows, which are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from shopstream.core import CustomerId, Offset
+from shopstream.measure import MeasuredEvent
+from shopstream.storage.postgres._connection import SharedConnection
+from shopstream.storage.postgres._queued import QueuedWrites
+
+if TYPE_CHECKING:
+    import psycopg
+
+_COLUMNS = (
+    '"offset", customer_id, event, channel, at, revenue, order_id, trigger_id, offer_id, key, '
+    "quantity"
+)
+
+
+class PostgresOutcomeLog:
+    def __init__(self, url: str, schema: str = "shopstream", *, flush_seconds: float = 0.2) -> None:
+        self._db = SharedConnection(url, schema)
+        self._writes: QueuedWrites[MeasuredEvent] = QueuedWrites(
+            self._db, _insert, name="outcome-writer", flush_seconds=flush_seconds
+        )
+
+    def record(self, event: MeasuredEvent) -> None:
+        self._writes.put((event,))
+
+    def flush(self) -> None:
+        self._writes.flush()
+
+    def between(self, start: datetime, end: datetime) -> Sequence[MeasuredEvent]:
+        self.flush()
+        rows = self._db.run(
+            lambda conn: conn.execute(
+                f"SELECT {_COLUMNS} FROM measured_events WHERE at >= %s AND at < %s"
+                ' ORDER BY at, "offset"',
+                (start, end),
+            ).fetchall()
+        )
+        return [
+            MeasuredEvent(Offset(o), CustomerId(c), ev, ch, at.astimezone(UTC), rev, order,
+                          trig, offer, key, qty)
+            for o, c, ev, ch, at, rev, order, trig, offer, key, qty in rows
+        ]  # fmt: skip
+
+    def close(self) -> None:
+        self._writes.stop()
+        self._db.close()
+
+
+def _insert(conn: psycopg.Connection, events: list[MeasuredEvent]) -> int:
+    rows = [
+        (e.offset, e.customer_id, e.event, e.channel, e.at, e.revenue, e.order_id,
+         e.trigger_id, e.offer_id, e.key, e.quantity)
+        for e in events
+    ]  # fmt: skip
+    cursor = conn.cursor()
+    cursor.executemany(
+        f"INSERT INTO measured_events ({_COLUMNS}) VALUES"
+        " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        rows,
+    )
+    return cursor.rowcount
