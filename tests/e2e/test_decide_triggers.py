@@ -10,6 +10,7 @@ others' events (and timers, which fire in due order) have been processed too.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ import pytest
 
 from shopstream.events import Identifier, IdType
 from shopstream.identity import canonical_id
-from shopstream.testing import ServerProcess, zone_at
+from shopstream.testing import Namespace, ServerProcess, scaled_out, scaleout_namespace, zone_at
 
 pytestmark = pytest.mark.e2e
 
@@ -84,18 +85,30 @@ KETTLE = {"product_id": "kettle", "name": "Glass kettle", "category": "Home > Ki
           "price": 39.0}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+@pytest.fixture(scope="module", params=["embedded", "scaleout"])
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[ServerProcess]:
+    """One server for the trigger tests, on each backend in turn."""
     root: Path = tmp_path_factory.mktemp("decide-e2e")
     config = root / "decide"
     config.mkdir()
     for kind, text in (("triggers", TRIGGERS), ("offers", OFFERS), ("segments", SEGMENTS)):
         (config / f"{kind}.yaml").write_text(text)
-    with ServerProcess(
+    process = ServerProcess(
         root / "data",
         extra_env={"SHOPSTREAM_DECIDE_TICK_SECONDS": "0.1"},
         extra_args=["--config-dir", str(config)],
-    ) as running:
+    )
+    with contextlib.ExitStack() as stack:
+        if request.param == "scaleout":
+            scaled_out(process, stack.enter_context(scaleout_namespace()))
+        yield stack.enter_context(_with_stores(process))
+
+
+@contextlib.contextmanager
+def _with_stores(process: ServerProcess) -> Iterator[ServerProcess]:
+    with process as running:
         stores = {"stores": [{"id": "s1", "name": "Chiado", "lat": 38.7, "lon": -9.1,
                               "zones": [{"id": "z-kitchen", "name": "Kitchen",
                                          "categories": ["Home > Kitchen"]},
@@ -300,7 +313,10 @@ def test_price_drop(server: ServerProcess) -> None:
     assert (about["old_price"], about["price"]) == (100.0, 80.0)
 
 
-def test_timers_survive_a_restart_and_a_crash_writes_nothing_twice(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+def test_timers_survive_a_restart_and_a_crash_writes_nothing_twice(
+    tmp_path: Path, scaleout: Namespace | None
+) -> None:
     config = tmp_path / "decide"
     config.mkdir()
     (config / "triggers.yaml").write_text(TRIGGERS.replace("within: 1s", "within: 2s"))
@@ -311,6 +327,8 @@ def test_timers_survive_a_restart_and_a_crash_writes_nothing_twice(tmp_path: Pat
         extra_env={"SHOPSTREAM_DECIDE_TICK_SECONDS": "0.1"},
         extra_args=["--config-dir", str(config)],
     )
+    if scaleout is not None:
+        scaled_out(server, scaleout)
     with server:
         shop = Shop(server)
         shop.identify("ana")
