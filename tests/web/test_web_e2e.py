@@ -7,6 +7,7 @@ to ``test-artifacts/`` (look at them: the tests check what a page says, not how 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from shopstream.decide.config import examples
 from shopstream.deliver import example_channels
 from shopstream.simulate import Catalogue, Simulator, generate_shoppers
-from shopstream.testing import ServerProcess
+from shopstream.testing import ServerProcess, scaled_out, scaleout_namespace, zone_at
 from shopstream.testing.web import ASSOCIATES, catalogue_bodies, write_associates
 
 pytestmark = pytest.mark.e2e
@@ -61,14 +62,24 @@ def shot(page: Page, name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["embedded", "scaleout"])
 def server(
-    tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue
+    tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue, request: pytest.FixtureRequest
 ) -> Iterator[ServerProcess]:
+    """The demo-mode server the journeys run against, on each backend in turn."""
     root = tmp_path_factory.mktemp("web-e2e")
     associates = write_associates(root / "associates.yaml")
     example_config(root / "data" / "decide")
-    with ServerProcess(root / "data", demo=True, associates_file=associates) as running:
+    process = ServerProcess(root / "data", demo=True, associates_file=associates)
+    with contextlib.ExitStack() as stack:
+        if request.param == "scaleout":
+            scaled_out(process, stack.enter_context(scaleout_namespace()))
+        yield stack.enter_context(_stocked(process, catalogue))
+
+
+@contextlib.contextmanager
+def _stocked(process: ServerProcess, catalogue: Catalogue) -> Iterator[ServerProcess]:
+    with process as running:
         for path, body in catalogue_bodies(catalogue).items():
             response = httpx.put(
                 running.url + path, json=body, headers=running.admin_headers(), timeout=30
@@ -389,6 +400,9 @@ def test_a_marketer_watches_the_dashboard_move(
             "context": {"channel": "pos"},
         }
     )
+    for i in range(4):  # big spenders where it is midday: email's quiet hours don't apply
+        burst.append({"type": "identify", "userId": f"big-spender-{i}",
+                      "traits": {"timezone": zone_at(12)}})  # fmt: skip
     for i in range(4):  # big orders: big-order-thanks fires, and they enter the experiment
         burst.append(
             {
