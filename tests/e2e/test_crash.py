@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopstream.testing import ServerProcess
+from shopstream.testing import Namespace, ServerProcess, scaled_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
@@ -106,12 +106,17 @@ def read_log(server: ServerProcess) -> list[dict[str, Any]]:
             after = page["next"]
 
 
-@pytest.mark.parametrize("collectors", ["0", "1"], ids=["in-process", "collector-process"])
-def test_acknowledged_events_survive_sigkill_exactly_once(tmp_path: Path, collectors: str) -> None:
+@pytest.mark.parametrize("backend", ["embedded", "collectors", "scaleout"], indirect=True)
+def test_acknowledged_events_survive_sigkill_exactly_once(
+    tmp_path: Path, backend: str, scaleout: Namespace | None
+) -> None:
     """With a collector process, the kill takes the API process only: its collector finishes
     what it had read and exits, while the restarted server starts a new one."""
     rng = random.Random(SEED)
+    collectors = "1" if backend == "collectors" else "0"
     server = ServerProcess(tmp_path / "data", extra_args=["--collectors", collectors])
+    if scaleout is not None:
+        scaled_out(server, scaleout)
     server.start()
     streamer = Streamer(server.url, server.write_key, random.Random(SEED + 1))
     client = threading.Thread(target=streamer.run, name="streamer", daemon=True)

@@ -16,7 +16,7 @@ import pytest
 from shopstream.events import Identifier, IdType
 from shopstream.identity import canonical_id
 from shopstream.measure.experiment_config import parse_experiments
-from shopstream.testing import ServerProcess, WebhookSink
+from shopstream.testing import Namespace, ServerProcess, WebhookSink, scaled_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
@@ -50,7 +50,8 @@ def eventually(fetch: Callable[[], Any], check: Callable[[Any], bool], timeout: 
         time.sleep(0.05)
 
 
-def test_trigger_to_webhook_to_report(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+def test_trigger_to_webhook_to_report(tmp_path: Path, scaleout: Namespace | None) -> None:
     config = tmp_path / "config"
     config.mkdir()
     for name, text in FILES.items():
@@ -60,7 +61,10 @@ def test_trigger_to_webhook_to_report(tmp_path: Path) -> None:
             f"channels:\n  webhook: {{url: '{sink.url}', secret: {SECRET}}}\n"
         )
         env = {"SHOPSTREAM_DECIDE_CONFIG_DIR": str(config)}
-        with ServerProcess(tmp_path / "data", extra_env=env) as server:
+        process = ServerProcess(tmp_path / "data", extra_env=env)
+        if scaleout is not None:
+            scaled_out(process, scaleout)
+        with process as server:
             _loop(server, sink)
 
 
