@@ -20,8 +20,9 @@ import pytest
 
 from shopstream.core import CustomerId
 from shopstream.decide import Activation
+from shopstream.storage.postgres import PostgresOutbox, migrate
 from shopstream.storage.sqlite import SQLiteOutbox
-from shopstream.testing import ServerProcess, WebhookSink
+from shopstream.testing import POSTGRES_URL, Namespace, ServerProcess, WebhookSink, scaled_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -53,7 +54,10 @@ def write_config(config_dir: Path, url: str) -> None:
     )
 
 
-def test_sigkill_mid_batch_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+def test_sigkill_mid_batch_loses_and_duplicates_nothing(
+    tmp_path: Path, scaleout: Namespace | None
+) -> None:
     data, config = tmp_path / "data", tmp_path / "config"
     data.mkdir()
     with WebhookSink(SECRET, respond=respond, delay=0.01) as sink:
@@ -63,7 +67,13 @@ def test_sigkill_mid_batch_loses_and_duplicates_nothing(tmp_path: Path) -> None:
             extra_env={"SHOPSTREAM_DECIDE_CONFIG_DIR": str(config),
                        "SHOPSTREAM_DELIVER_LEASE_SECONDS": "1", "SHOPSTREAM_FSYNC": "normal"},
         )  # fmt: skip
-        outbox = SQLiteOutbox(data / "outbox.db", fsync="normal")
+        outbox: SQLiteOutbox | PostgresOutbox
+        if scaleout is None:
+            outbox = SQLiteOutbox(data / "outbox.db", fsync="normal")
+        else:
+            scaled_out(server, scaleout)
+            migrate(POSTGRES_URL, scaleout.schema)  # the outbox is filled before serve starts
+            outbox = PostgresOutbox(POSTGRES_URL, scaleout.schema)
         kills = 0
         try:
             for wave in range(WAVES):
