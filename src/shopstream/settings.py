@@ -5,6 +5,7 @@ Zero configuration means the embedded SQLite default in ``./shopstream-data``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     postgres_schema: str = "shopstream"
     partitions: int = 16
     ack: Literal["redis", "redis+postgres"] = "redis+postgres"
+    # A repeated messageId within this window of its first append is not appended again
+    # (seconds or ISO 8601, e.g. ``P7D``); the Redis log's dedupe memory is about this long.
+    dedupe_window: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
     write_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     server_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -139,7 +139,10 @@ def build(settings: Settings) -> ScaleOutParts:
     schema = settings.postgres_schema
     migrate(pg_url, schema)
     warn_if_not_durable(redis_url, settings.ack)
-    redis = RedisEventLog(redis_url, prefix=settings.redis_prefix, partitions=settings.partitions)
+    redis = RedisEventLog(
+        redis_url, prefix=settings.redis_prefix, partitions=settings.partitions,
+        dedupe_window=settings.dedupe_window,
+    )  # fmt: skip
     archive = PostgresArchive(pg_url, schema)
     log = ScaleOutLog(redis, archive, archive_on_append=settings.ack == "redis+postgres")
     states = PostgresStateStore(pg_url, schema)

@@ -3,7 +3,9 @@
 Keys (``P`` = ``{prefix}``):
 
 - ``P:offset``: the last offset given (a string integer).
-- ``P:dedupe``: a hash from ``(source, messageId)`` to the offset first given to it.
+- ``P:dedupe:{start}``: hashes from ``(source, messageId)`` to the offset first given to it, one
+  per bucket of ``dedupe_bucket`` seconds (``start``: the bucket's first second, Unix time),
+  each expiring once no append within the dedupe window can need it (below).
 - ``P:log``: the order stream, every event once in global offset order (fields ``payload``,
   ``partition``). ``read`` pages it with one XRANGE.
 - ``P:events:{p}``: partition ``p`` of ``partitions`` (fields ``offset``, ``payload``), for the
@@ -21,12 +23,23 @@ reads); :meth:`RedisEventLog.trim_archived` trims them below what the workers ac
 which they do only once an event is archived (``shopstream.scaleout``).
 
 One Lua script (``_APPEND``, run by EVALSHA) appends a batch atomically: for each message it
-looks its key up in ``P:dedupe``; a repeat (in the log, or earlier in the batch) gets its first
-offset; a new one gets the next offset and is added to the dedupe hash, the order stream and
-its partition. Many collectors may append at once; nothing is appended twice, and a retried
-append (a timeout after Redis ran the script) gets the same offsets back, so the client
-retries connection errors. Durability is Redis's: ``appendonly yes`` with ``appendfsync
-always`` (or ``everysec``) is the operator's fsync policy.
+looks its key up in the live dedupe buckets; a repeat (in the log, or earlier in the batch)
+gets its first offset; a new one gets the next offset and is added to the current bucket, the
+order stream and its partition. Many collectors may append at once; nothing is appended
+twice, and a retried append (a timeout after Redis ran the script) gets the same offsets back,
+so the client retries connection errors. Durability is Redis's: ``appendonly yes`` with
+``appendfsync always`` (or ``everysec``) is the operator's fsync policy.
+
+The dedupe map is bounded by a window (7 days by default, as Segment's messageId dedupe): a
+retry sent within the window of the first attempt is never appended twice; one sent later may
+be. With buckets of ``L`` seconds and a window of ``W``, the script runs at ``now`` (the Redis
+server's clock, so collectors' clocks never disagree), writes to bucket ``b = now // L`` and
+looks in buckets ``b - k .. b`` with ``k = ceil(W / L)``: a retry at most ``W`` after a first
+append at ``t`` falls in a bucket at most ``k`` after ``t``'s. Bucket ``b`` expires at the end
+of bucket ``b + k`` (``EXPIREAT``), after which no append looks in it. So at most ``k + 1``
+buckets live: memory is about ``W + L`` of message ids (8 days for the default 7-day window
+and 1-day buckets), and each message costs at most ``k + 1`` hash lookups, fewer while buckets
+are missing (the script skips the buckets that do not exist).
 
 Connection errors and timeouts become :class:`shopstream.log.LogUnavailable`, so the API
 answers 503 and clients retry.
@@ -36,13 +49,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shopstream.core import Offset, stable_hash
+from shopstream.core import Clock, Offset, stable_hash
 from shopstream.events import Message, message_from_json, message_to_json
 from shopstream.log import DeadLetter, LogError, LogRecord, LogUnavailable
 from shopstream.storage.redis._driver import require_redis
@@ -50,35 +64,58 @@ from shopstream.storage.redis._driver import require_redis
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+DEDUPE_WINDOW = timedelta(days=7)
+"""How long a repeated ``(source, messageId)`` is recognised (Segment's messageId window)."""
+
+DEDUPE_BUCKET = timedelta(days=1)
+"""The dedupe map's bucket: the window is rounded up to whole buckets."""
+
 _APPEND = """
--- KEYS: offset counter, dedupe hash, order stream, meta hash, partition streams 0..P-1
--- ARGV: partition count, then (dedupe key, partition, payload) for each message
+-- KEYS: offset counter, meta hash, order stream, partition streams 0..P-1
+-- ARGV: partition count, dedupe bucket key base, now (s; '' = this server's clock),
+--       bucket length (s), buckets looked back, then (dedupe key, partition, payload) each
 -- Returns each message's offset; a repeat's negated (it was appended before, as then sent)
 local partitions = ARGV[1]
-local known = redis.call('HGET', KEYS[4], 'partitions')
+local known = redis.call('HGET', KEYS[2], 'partitions')
 if not known then
-    redis.call('HSET', KEYS[4], 'partitions', partitions)
+    redis.call('HSET', KEYS[2], 'partitions', partitions)
 elseif known ~= partitions then
     return redis.error_reply('ERR shopstream: the log has ' .. known .. ' partitions, not ' .. partitions)
+end
+local now = tonumber(ARGV[3]) or tonumber(redis.call('TIME')[1])
+local length = tonumber(ARGV[4])
+local back = tonumber(ARGV[5])
+local current = math.floor(now / length)
+local bucket = ARGV[2] .. string.format('%d', current * length)
+local live = {}
+for b = current, current - back, -1 do
+    local key = ARGV[2] .. string.format('%d', b * length)
+    if redis.call('EXISTS', key) == 1 then live[#live + 1] = key end
 end
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local start = last
 local offsets = {}
-for i = 2, #ARGV, 3 do
-    local first = redis.call('HGET', KEYS[2], ARGV[i])
+for i = 6, #ARGV, 3 do
+    local first = nil
+    for _, key in ipairs(live) do
+        first = redis.call('HGET', key, ARGV[i])
+        if first then break end
+    end
     if first then
         offsets[#offsets + 1] = -tonumber(first)
     else
         last = last + 1
         local offset = string.format('%d', last)
         local id = offset .. '-0'
-        redis.call('HSET', KEYS[2], ARGV[i], offset)
+        redis.call('HSET', bucket, ARGV[i], offset)
+        if live[1] ~= bucket then table.insert(live, 1, bucket) end
         redis.call('XADD', KEYS[3], id, 'payload', ARGV[i + 2], 'partition', ARGV[i + 1])
-        redis.call('XADD', KEYS[5 + tonumber(ARGV[i + 1])], id, 'offset', offset, 'payload', ARGV[i + 2])
+        redis.call('XADD', KEYS[4 + tonumber(ARGV[i + 1])], id, 'offset', offset, 'payload', ARGV[i + 2])
         offsets[#offsets + 1] = last
     end
 end
 if last ~= start then
+    redis.call('EXPIREAT', bucket, string.format('%d', (current + back + 1) * length))
     redis.call('SET', KEYS[1], string.format('%d', last))
 end
 return offsets
@@ -138,6 +175,11 @@ class RedisEventLog:
     ``url`` is a ``redis://`` URL; ``prefix`` namespaces every key; ``partitions`` is fixed
     for the life of a prefix. Blocking reads block at most ``block_slice`` seconds a call
     (looping up to their timeout), so they never outlast ``socket_timeout``.
+
+    A repeated ``(source, messageId)`` appended within ``dedupe_window`` of its first append
+    gets its first offset (see the module). ``dedupe_bucket`` must be the same for every
+    collector of a prefix (it names the buckets); the window may differ. ``clock`` stands in
+    for the Redis server's clock (tests); production leaves it ``None``.
     """
 
     def __init__(
@@ -148,10 +190,23 @@ class RedisEventLog:
         partitions: int = 16,
         socket_timeout: float = 5.0,
         block_slice: float = 1.0,
+        dedupe_window: timedelta = DEDUPE_WINDOW,
+        dedupe_bucket: timedelta = DEDUPE_BUCKET,
+        clock: Clock | None = None,
     ) -> None:
         if partitions < 1:
             msg = f"partitions must be at least 1, not {partitions}"
             raise ValueError(msg)
+        bucket_s = dedupe_bucket.total_seconds()
+        if bucket_s < 1 or bucket_s != int(bucket_s) or dedupe_window <= timedelta(0):
+            msg = (
+                f"the dedupe window must be positive ({dedupe_window}) and its bucket a whole"
+                f" number of seconds ({dedupe_bucket})"
+            )
+            raise ValueError(msg)
+        self.dedupe_bucket = int(bucket_s)
+        self.dedupe_buckets_back = math.ceil(dedupe_window.total_seconds() / bucket_s)
+        self._clock = clock
         redis = require_redis()
         from redis.asyncio.retry import Retry  # the driver is importable: require_redis said so
         from redis.backoff import ExponentialWithJitterBackoff
@@ -176,7 +231,7 @@ class RedisEventLog:
         self.partitions = partitions
         self._block_slice = min(block_slice, socket_timeout / 2)
         self._offset = f"{prefix}:offset"
-        self._dedupe = f"{prefix}:dedupe"
+        self.dedupe_base = f"{prefix}:dedupe:"
         self._log = f"{prefix}:log"
         self._meta = f"{prefix}:meta"
         self._checkpoints = f"{prefix}:checkpoints"
@@ -216,10 +271,13 @@ class RedisEventLog:
         offset holds the payload as first appended)."""
         if not messages:
             return []
-        args: list[str | bytes | int] = [self.partitions]
+        now = "" if self._clock is None else str(int(self._clock.now().timestamp()))
+        args: list[str | bytes | int] = [
+            self.partitions, self.dedupe_base, now, self.dedupe_bucket, self.dedupe_buckets_back,
+        ]  # fmt: skip
         for message in messages:
             args += [_dedupe_key(message), self.partition_of(message), message_to_json(message)]
-        keys = [self._offset, self._dedupe, self._log, self._meta, *self._streams]
+        keys = [self._offset, self._meta, self._log, *self._streams]
         with self._available():
             try:
                 offsets = await self._append(keys=keys, args=args)
