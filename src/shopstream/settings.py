@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         return _split(value)
 
+    @field_validator("dedupe_window", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        # The environment gives strings; pydantic takes a bare number only as a float or int.
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value
+
     @classmethod
     def load(cls, config: Path | None = None, **overrides: Any) -> Settings:
         """Read settings with the house precedence; ``None`` overrides are ignored."""

@@ -18,9 +18,11 @@ import pytest
 import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from shopstream.core import FakeClock, Offset
 from shopstream.events import Message, parse_message
+from shopstream.settings import Settings
 from shopstream.storage.redis import RedisEventLog
 from shopstream.testing import REDIS_URL
 
@@ -166,3 +168,14 @@ def test_any_interleaving_of_retries_within_the_window_appends_each_message_once
                 assert record.message.event in first_round[record.message.dedupe_key][1]
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize(("given", "window"), [("3600", timedelta(hours=1)), ("P7D", WINDOW)])
+def test_the_window_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, given: str, window: timedelta
+) -> None:
+    monkeypatch.setenv("SHOPSTREAM_DEDUPE_WINDOW", given)
+    assert Settings().dedupe_window == window
+    monkeypatch.setenv("SHOPSTREAM_DEDUPE_WINDOW", "0")
+    with pytest.raises(ValidationError):
+        Settings()
