@@ -490,6 +490,10 @@ class RedisEventLog:
         archive. A partition's first unacknowledged entry is its oldest pending one or, with
         none pending, the first it has not delivered; the order stream is trimmed below the
         smallest of these over all partitions. Returns that offset minus one.
+
+        The last delivered id is read before the pending summary: an entry delivered between
+        the two is then pending (counted) or after that id (not trimmed). The other order
+        could see nothing pending, then a later delivered id, and trim entries just read.
         """
         if group not in self._groups:
             await self.ensure_group(group)
@@ -498,13 +502,13 @@ class RedisEventLog:
             last = int(await self._redis.get(self._offset) or 0)
             for stream in self._streams:
                 first = last + 1
+                groups = await self._redis.xinfo_groups(stream)
+                info = next(g for g in groups if _text(g["name"]) == group)
+                delivered = _offset_of(info["last-delivered-id"])
                 summary = await self._redis.xpending(stream, group)
                 if int(summary["pending"]):
                     first = _offset_of(summary["min"])
                 else:
-                    groups = await self._redis.xinfo_groups(stream)
-                    info = next(g for g in groups if _text(g["name"]) == group)
-                    delivered = _offset_of(info["last-delivered-id"])
                     after = await self._redis.xrange(stream, f"({delivered}-0", "+", count=1)
                     if after:
                         first = _offset_of(after[0][0])

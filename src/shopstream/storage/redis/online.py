@@ -3,6 +3,7 @@
 Keys (``P`` = ``{prefix}:o``; ``{c}`` a customer id, ``{k}`` an identifier's graph key):
 
 - ``P:applied:{n}``: bitmaps, one bit per offset (``2**24`` offsets a key): applied or not.
+  ``P:applied:dropped``: how many of them, from ``n = 0``, were dropped (below).
 - ``P:idn:{k}``: the customer of identifier ``k``; ``P:members:{c}``: the identifiers of ``c``.
 - ``P:prof:{c}``: a hash of ``head`` (the cluster's smallest key, which names it),
   ``events``, ``ch:{channel}``, ``ev:{event}``, ``orders``, ``revenue_cents`` (sums), ``first``
@@ -23,6 +24,16 @@ it names (fencing: a worker that paused past its lease cannot write), then per e
 event's bit and, only if it was not set, applies the event, all in one atomic step. Scripts
 build key names as they go, which a single Redis allows and Redis Cluster does not: see
 docs/scale-out.md for how the state is split by hash tag across a cluster.
+
+The applied bitmaps would grow by 2 MB every ``2**24`` offsets, forever. :meth:`forget_applied`
+drops the ones whose every offset is at or below the log's trim floor: the workers acknowledge
+an entry only after applying it (and archiving it), and trim below the first entry any
+partition has not acknowledged, so every offset there was applied, and none can be delivered
+again (it is gone from the streams; the pending entries a crash leaves behind are above the
+floor, and their bitmaps stay). The apply script treats an offset in a dropped bitmap as
+applied, so even a batch held in some paused worker's memory could not apply it twice (its
+lease fencing refuses it first anyway). A replay below the floor reads the PostgreSQL archive
+and never touches the online state.
 """
 
 from __future__ import annotations
@@ -47,6 +58,7 @@ _APPLY = """
 -- KEYS: the lease keys of the partitions in the batch
 -- ARGV: prefix, recent views kept, co-visitation window (ms), bits a key, JSON batch,
 --       then one fencing token per lease key
+-- An offset in a dropped bitmap (every one of its offsets was applied) counts as applied.
 for i, key in ipairs(KEYS) do
     if redis.call('GET', key) ~= ARGV[5 + i] then
         return redis.error_reply('LEASE ' .. key)
@@ -185,10 +197,14 @@ local function apply(u, c)
     end
 end
 
+local dropped = tonumber(redis.call('GET', P .. ':applied:dropped') or '0')
 local out = {}
 for _, u in ipairs(batch) do
-    local bits = P .. ':applied:' .. string.format('%d', math.floor(u.o / per_key))
-    local seen = redis.call('SETBIT', bits, u.o % per_key, 1)
+    local n = math.floor(u.o / per_key)
+    local seen = 1
+    if n >= dropped then
+        seen = redis.call('SETBIT', P .. ':applied:' .. string.format('%d', n), u.o % per_key, 1)
+    end
     local customer = ''
     if #u.ids > 0 then
         if seen == 1 then
@@ -210,15 +226,37 @@ end
 return out
 """
 
+_FORGET_APPLIED = """
+-- KEYS: the count of bitmaps dropped; ARGV: the bitmaps' key base, the first bitmap to keep
+local from = tonumber(redis.call('GET', KEYS[1]) or '0')
+local upto = tonumber(ARGV[2])
+for n = from, upto - 1 do
+    redis.call('DEL', ARGV[1] .. string.format('%d', n))
+end
+if upto > from then
+    redis.call('SET', KEYS[1], string.format('%d', upto))
+    return upto - from
+end
+return 0
+"""
+
 
 class RedisOnlineState:
-    """Applies :class:`OnlineUpdate` batches atomically and at most once (see the module)."""
+    """Applies :class:`OnlineUpdate` batches atomically and at most once (see the module).
 
-    def __init__(self, redis: Redis, prefix: str, leases: RedisLeases) -> None:
+    ``bits_per_key`` is fixed for the life of a prefix (it maps offsets to bitmaps); tests
+    make it small to see bitmaps dropped.
+    """
+
+    def __init__(
+        self, redis: Redis, prefix: str, leases: RedisLeases, *, bits_per_key: int = BITS_PER_KEY
+    ) -> None:
         self._redis = redis
         self.prefix = f"{prefix}:o"
         self._leases = leases
+        self.bits_per_key = bits_per_key
         self._apply = redis.register_script(_APPLY)
+        self._forget_applied = redis.register_script(_FORGET_APPLIED)
         from redis.exceptions import ResponseError
 
         self._response_error = ResponseError
@@ -234,7 +272,7 @@ class RedisOnlineState:
             self.prefix,
             RECENT_VIEWS,
             COVISIT_WINDOW_MS,
-            BITS_PER_KEY,
+            self.bits_per_key,
             batch,
         ]
         args += [fences[p] for p in partitions]
@@ -248,6 +286,17 @@ class RedisOnlineState:
                 raise LeaseLost(msg) from exc
             raise
         return [CustomerId(c.decode()) if c else None for c in customers]
+
+    async def forget_applied(self, through: Offset) -> int:
+        """Drop the applied bitmaps of offsets all at or below ``through``, which must be
+        offsets every one of which was applied and none of which can be delivered again (the
+        log's trim floor). Returns how many were dropped."""
+        keep = (int(through) + 1) // self.bits_per_key  # bitmaps 0 .. keep-1 end at or below
+        with available("the Redis online state"):
+            dropped = await self._forget_applied(
+                keys=[f"{self.prefix}:applied:dropped"], args=[f"{self.prefix}:applied:", keep]
+            )
+        return int(dropped)
 
     async def merges(self, limit: int = 1000) -> list[Merged]:
         """The oldest merges not yet drained (see :meth:`forget_merges`)."""
