@@ -35,6 +35,14 @@ ConfigDirOpt = Annotated[
 PostgresOpt = Annotated[
     str | None, typer.Option(help="PostgreSQL URL (scale-out; or SHOPSTREAM_POSTGRES_URL)")
 ]
+ReplicasOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Answer 200 only once this many Redis replicas have the events, else 503 "
+        "(scale-out; or SHOPSTREAM_REDIS_REPLICAS) [default: 0]",
+    ),
+]
 
 
 @app.callback()
@@ -54,6 +62,7 @@ def serve(
     redis: RedisOpt = None,
     postgres: PostgresOpt = None,
     config_dir: ConfigDirOpt = None,
+    redis_replicas: ReplicasOpt = None,
 ) -> None:
     """Run the API (collection, profiles, decisions) on the embedded default or scale-out."""
     from shopstream.api import KeyRing, create_app
@@ -61,7 +70,7 @@ def serve(
 
     settings = Settings.load(
         config, host=host, port=port, data_dir=data_dir, redis_url=redis, postgres_url=postgres,
-        decide_config_dir=config_dir,
+        decide_config_dir=config_dir, redis_replicas=redis_replicas,
     )  # fmt: skip
     keys, generated = KeyRing.from_settings(settings)
     try:

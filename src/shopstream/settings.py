@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # A repeated messageId within this window of its first append is not appended again
     # (seconds or ISO 8601, e.g. ``P7D``); the Redis log's dedupe memory is about this long.
     dedupe_window: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
+    # An append answers 200 only once this many Redis replicas have it (WAIT), else 503.
+    redis_replicas: int = Field(default=0, ge=0)
+    redis_replicas_timeout_ms: int = Field(default=1_000, gt=0)
     write_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     server_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -141,7 +141,8 @@ def build(settings: Settings) -> ScaleOutParts:
     warn_if_not_durable(redis_url, settings.ack)
     redis = RedisEventLog(
         redis_url, prefix=settings.redis_prefix, partitions=settings.partitions,
-        dedupe_window=settings.dedupe_window,
+        dedupe_window=settings.dedupe_window, replicas=settings.redis_replicas,
+        replicas_timeout_ms=settings.redis_replicas_timeout_ms,
     )  # fmt: skip
     archive = PostgresArchive(pg_url, schema)
     log = ScaleOutLog(redis, archive, archive_on_append=settings.ack == "redis+postgres")

@@ -70,11 +70,13 @@ def scaleout_namespace(
 
 @dataclass
 class RedisServer:
-    """A private ``redis-server`` that fsyncs its AOF before every reply."""
+    """A private ``redis-server`` that fsyncs its AOF before every reply; ``extra_args`` go on
+    its command line (e.g. ``["--replicaof", "127.0.0.1", "6400"]``)."""
 
     directory: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra_args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -86,7 +88,7 @@ class RedisServer:
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory),
-             "--logfile", str(self.directory / "redis.log")],
+             "--logfile", str(self.directory / "redis.log"), *self.extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + timeout

@@ -41,6 +41,14 @@ buckets live: memory is about ``W + L`` of message ids (8 days for the default 7
 and 1-day buckets), and each message costs at most ``k + 1`` hash lookups, fewer while buckets
 are missing (the script skips the buckets that do not exist).
 
+With ``replicas`` (``redis_replicas``), an append also waits (``WAIT``, on the connection
+that ran the script) until that many replicas have it, ``replicas_timeout_ms`` at most; fewer
+is :class:`shopstream.log.LogUnavailable`: the API answers 503, the client retries, and the
+retry, a repeat, gets its first offsets back and waits again. The script writes the offset
+counter even for a batch of repeats, so that wait covers the first append too. A 200 then
+means "on the primary and on ``replicas`` replicas" (in their memory: each fsyncs its AOF by
+its own policy), which survives the loss of the primary's host when a replica is promoted.
+
 Connection errors and timeouts become :class:`shopstream.log.LogUnavailable`, so the API
 answers 503 and clients retry.
 """
@@ -116,8 +124,10 @@ for i = 6, #ARGV, 3 do
 end
 if last ~= start then
     redis.call('EXPIREAT', bucket, string.format('%d', (current + back + 1) * length))
-    redis.call('SET', KEYS[1], string.format('%d', last))
 end
+-- Written even when nothing is new: a WAIT after a batch of repeats then covers the writes
+-- that first appended them (replication is in order).
+redis.call('SET', KEYS[1], string.format('%d', last))
 return offsets
 """
 
@@ -180,6 +190,9 @@ class RedisEventLog:
     gets its first offset (see the module). ``dedupe_bucket`` must be the same for every
     collector of a prefix (it names the buckets); the window may differ. ``clock`` stands in
     for the Redis server's clock (tests); production leaves it ``None``.
+
+    ``replicas`` > 0: an append succeeds only once that many replicas acknowledged it within
+    ``replicas_timeout_ms`` (see the module), and :meth:`ping` fails while fewer are connected.
     """
 
     def __init__(
@@ -193,10 +206,19 @@ class RedisEventLog:
         dedupe_window: timedelta = DEDUPE_WINDOW,
         dedupe_bucket: timedelta = DEDUPE_BUCKET,
         clock: Clock | None = None,
+        replicas: int = 0,
+        replicas_timeout_ms: int = 1_000,
     ) -> None:
         if partitions < 1:
             msg = f"partitions must be at least 1, not {partitions}"
             raise ValueError(msg)
+        if replicas < 0 or replicas_timeout_ms <= 0:
+            msg = (
+                f"replicas ({replicas}) must be >= 0 and the timeout ({replicas_timeout_ms} ms) > 0"
+            )
+            raise ValueError(msg)
+        self.replicas = replicas
+        self._replicas_timeout_ms = replicas_timeout_ms
         bucket_s = dedupe_bucket.total_seconds()
         if bucket_s < 1 or bucket_s != int(bucket_s) or dedupe_window <= timedelta(0):
             msg = (
@@ -280,13 +302,30 @@ class RedisEventLog:
         keys = [self._offset, self._meta, self._log, *self._streams]
         with self._available():
             try:
-                offsets = await self._append(keys=keys, args=args)
+                if self.replicas:
+                    offsets = await self._append_and_wait(keys, args)
+                else:
+                    offsets = await self._append(keys=keys, args=args)
             except self._response_error as exc:
                 if isinstance(exc, self._unavailable):
                     raise
                 msg = f"the Redis event log refused the append: {exc}"
                 raise LogError(msg) from exc
         return [(Offset(abs(int(o))), int(o) > 0) for o in offsets]
+
+    async def _append_and_wait(self, keys: list[str], args: list[str | bytes | int]) -> Any:
+        """The append script, then WAIT on the same connection (a pipeline holds one)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            await self._append(keys=keys, args=args, client=pipe)
+            pipe.execute_command("WAIT", self.replicas, self._replicas_timeout_ms)
+            offsets, acknowledged = await pipe.execute()
+        if int(acknowledged) < self.replicas:
+            msg = (
+                f"the append reached {acknowledged} of {self.replicas} Redis replicas within "
+                f"{self._replicas_timeout_ms} ms"
+            )
+            raise LogUnavailable(msg)
+        return offsets
 
     async def read(self, after: Offset, limit: int) -> list[LogRecord]:
         if limit <= 0:
@@ -361,6 +400,12 @@ class RedisEventLog:
     async def ping(self) -> None:
         with self._available():
             await self._redis.ping()
+            if self.replicas:
+                info = await self._redis.info("replication")
+                connected = int(info.get("connected_slaves", 0))
+                if connected < self.replicas:
+                    msg = f"{connected} of {self.replicas} Redis replicas are connected"
+                    raise LogUnavailable(msg)
 
     async def close(self) -> None:
         await self._redis.aclose()
