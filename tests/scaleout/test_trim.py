@@ -116,7 +116,7 @@ async def test_identity_merges_reach_postgres_once(settings: Settings) -> None:
             await workers.worker.step()
         await workers.worker.settle()
         recorded = await workers.online.merges()
-        renamed = await workers.log.client.hgetall(f"{settings.redis_prefix}:o:renamed")
+        renamed = await workers.log.client.hgetall(f"{workers.online.prefix}:renamed")
         assert recorded and len(recorded) == len(renamed)
         assert await workers.worker.drain_merges() == len(recorded)
         assert await workers.worker.drain_merges() == 0
@@ -189,7 +189,7 @@ async def test_applied_bitmaps_below_the_trim_floor_are_dropped(settings: Settin
 
         # Redelivering everything (what no log can do once trimmed) still changes nothing.
         state = await workers.online.snapshot()
-        assert sum(int(v["events"]) for k, v in state.items() if ":o:prof:" in k) == 130  # type: ignore[index]
+        assert sum(int(v["events"]) for k, v in state.items() if k.startswith("prof:")) == 130  # type: ignore[index]
         assert len(workers.worker.owned) == 4
         updates = [online_update(Offset(o), m) for o, m in enumerate(messages, start=1)]
         await workers.online.apply(updates, workers.worker.owned)

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from shopstream.core import FakeClock, Offset
 from shopstream.events import Message, parse_message
 from shopstream.settings import Settings
-from shopstream.storage.redis import RedisEventLog
+from shopstream.storage.redis import RedisEventLog, namespace_pattern
 from shopstream.testing import REDIS_URL
 
 pytestmark = pytest.mark.integration
@@ -54,7 +54,7 @@ async def dedupe_log(
     try:
         yield log, client
     finally:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=500)]
+        keys = [key async for key in client.scan_iter(match=namespace_pattern(prefix))]
         if keys:
             await client.delete(*keys)
         await client.aclose()

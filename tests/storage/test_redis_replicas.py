@@ -86,8 +86,8 @@ async def test_an_append_returns_once_the_replica_has_it(
     assert offsets == list(range(1, 11))
     copy = redis.Redis(port=replica.port)
     try:
-        assert copy.get("replicated:offset") == b"10"  # no sleep: WAIT returned after the ack
-        assert copy.xlen("replicated:log") == 10
+        assert copy.get("{replicated}:offset") == b"10"  # no sleep: WAIT returned after the ack
+        assert copy.xlen("{replicated}:log") == 10
     finally:
         copy.close()
     await log.ping()
@@ -138,7 +138,7 @@ async def test_a_retry_of_repeats_waits_for_the_first_append_to_reach_the_replic
         replica.process.send_signal(signal.SIGCONT)
     copy = redis.Redis(port=replica.port)
     try:
-        assert copy.xlen("replicated:log") == 2
+        assert copy.xlen("{replicated}:log") == 2
     finally:
         copy.close()
 

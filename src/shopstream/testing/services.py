@@ -44,9 +44,11 @@ def drop_namespace(ns: Namespace, redis_url: str = REDIS_URL, pg_url: str = POST
     import psycopg
     import redis
 
+    from shopstream.storage.redis import namespace_pattern
+
     client = redis.Redis.from_url(redis_url)
     try:
-        keys = list(client.scan_iter(match=f"{ns.prefix}:*", count=1000))
+        keys = list(client.scan_iter(match=namespace_pattern(ns.prefix), count=1000))
         for start in range(0, len(keys), 1000):
             client.delete(*keys[start : start + 1000])
     finally:

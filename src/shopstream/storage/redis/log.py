@@ -1,6 +1,7 @@
 """The scale-out event log: partitioned Redis Streams with one global offset.
 
-Keys (``P`` = ``{prefix}``):
+Keys (``P`` = ``{prefix}``, braces included: a hash tag, so the whole log of a prefix is one
+Redis Cluster slot and every script below runs on a cluster; see :mod:`.hashtags`):
 
 - ``P:offset``: the last offset given (a string integer).
 - ``P:dedupe:{start}``: hashes from ``(source, messageId)`` to the offset first given to it, one
@@ -68,6 +69,7 @@ from shopstream.core import Clock, Offset, stable_hash
 from shopstream.events import Message, message_from_json, message_to_json
 from shopstream.log import DeadLetter, LogError, LogRecord, LogUnavailable
 from shopstream.storage.redis._driver import require_redis
+from shopstream.storage.redis.hashtags import log_tag
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -193,6 +195,10 @@ class RedisEventLog:
 
     ``replicas`` > 0: an append succeeds only once that many replicas acknowledged it within
     ``replicas_timeout_ms`` (see the module), and :meth:`ping` fails while fewer are connected.
+
+    ``cluster``: ``url`` names a node of a Redis Cluster (``redis.asyncio.cluster.RedisCluster``
+    finds the rest). Not yet with ``replicas``: ``WAIT`` must run on the connection of the node
+    that ran the append, which the cluster client does not expose.
     """
 
     def __init__(
@@ -208,6 +214,7 @@ class RedisEventLog:
         clock: Clock | None = None,
         replicas: int = 0,
         replicas_timeout_ms: int = 1_000,
+        cluster: bool = False,
     ) -> None:
         if partitions < 1:
             msg = f"partitions must be at least 1, not {partitions}"
@@ -217,8 +224,12 @@ class RedisEventLog:
                 f"replicas ({replicas}) must be >= 0 and the timeout ({replicas_timeout_ms} ms) > 0"
             )
             raise ValueError(msg)
+        if replicas and cluster:
+            msg = "redis_replicas is not supported on Redis Cluster yet (docs/scale-out.md)"
+            raise ValueError(msg)
         self.replicas = replicas
         self._replicas_timeout_ms = replicas_timeout_ms
+        tag = log_tag(prefix)
         bucket_s = dedupe_bucket.total_seconds()
         if bucket_s < 1 or bucket_s != int(bucket_s) or dedupe_window <= timedelta(0):
             msg = (
@@ -232,17 +243,19 @@ class RedisEventLog:
         redis = require_redis()
         from redis.asyncio.retry import Retry  # the driver is importable: require_redis said so
         from redis.backoff import ExponentialWithJitterBackoff
+        from redis.exceptions import ClusterDownError, ReadOnlyError, ResponseError
         from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import ReadOnlyError, ResponseError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
         self._unavailable: tuple[type[Exception], ...] = (
             RedisConnectionError,
             RedisTimeoutError,
             ReadOnlyError,  # a replica after a failover: not writable now, retry
+            ClusterDownError,  # a cluster between a primary's loss and its replica's promotion
         )
         self._response_error = ResponseError
-        self._redis: Redis = redis.Redis.from_url(
+        client = redis.RedisCluster if cluster else redis.Redis
+        self._redis: Redis = client.from_url(
             url,
             socket_timeout=socket_timeout,
             socket_connect_timeout=socket_timeout,
@@ -252,13 +265,13 @@ class RedisEventLog:
         self.prefix = prefix
         self.partitions = partitions
         self._block_slice = min(block_slice, socket_timeout / 2)
-        self._offset = f"{prefix}:offset"
-        self.dedupe_base = f"{prefix}:dedupe:"
-        self._log = f"{prefix}:log"
-        self._meta = f"{prefix}:meta"
-        self._checkpoints = f"{prefix}:checkpoints"
-        self._dead = f"{prefix}:dead"
-        self._dead_seq = f"{prefix}:dead:seq"
+        self._offset = f"{tag}:offset"
+        self.dedupe_base = f"{tag}:dedupe:"
+        self._log = f"{tag}:log"
+        self._meta = f"{tag}:meta"
+        self._checkpoints = f"{tag}:checkpoints"
+        self._dead = f"{tag}:dead"
+        self._dead_seq = f"{tag}:dead:seq"
         self._streams = [self.partition_key(p) for p in range(partitions)]
         self._append = self._redis.register_script(_APPEND)
         self._checkpoint = self._redis.register_script(_CHECKPOINT)
@@ -266,7 +279,7 @@ class RedisEventLog:
         self._groups: set[str] = set()
 
     def partition_key(self, partition: int) -> str:
-        return f"{self.prefix}:events:{partition}"
+        return f"{log_tag(self.prefix)}:events:{partition}"
 
     def partition_of(self, message: Message) -> int:
         """The partition of ``message``: its first identity's stable hash, mod partitions."""

@@ -1,6 +1,7 @@
 """The shared online state in Redis (:class:`shopstream.scaleout.OnlineState`).
 
-Keys (``P`` = ``{prefix}:o``; ``{c}`` a customer id, ``{k}`` an identifier's graph key):
+Keys (``P`` = ``{prefix:o}``, one hash slot with the leases; ``c`` a customer id, ``k`` an
+identifier's graph key):
 
 - ``P:applied:{n}``: bitmaps, one bit per offset (``2**24`` offsets a key): applied or not.
   ``P:applied:dropped``: how many of them, from ``n = 0``, were dropped (below).
@@ -21,9 +22,10 @@ Keys (``P`` = ``{prefix}:o``; ``{c}`` a customer id, ``{k}`` an identifier's gra
 
 One Lua script applies a batch: it first checks the caller still holds every partition lease
 it names (fencing: a worker that paused past its lease cannot write), then per event sets the
-event's bit and, only if it was not set, applies the event, all in one atomic step. Scripts
-build key names as they go, which a single Redis allows and Redis Cluster does not: see
-docs/scale-out.md for how the state is split by hash tag across a cluster.
+event's bit and, only if it was not set, applies the event, all in one atomic step. The
+script builds key names as it goes, all starting with ``P``: the slot of the lease keys it
+declares, so it runs on Redis Cluster (the whole online state of a prefix on one slot; see
+docs/scale-out.md for splitting it by customer).
 
 The applied bitmaps would grow by 2 MB every ``2**24`` offsets, forever. :meth:`forget_applied`
 drops the ones whose every offset is at or below the log's trim floor: the workers acknowledge
@@ -47,6 +49,7 @@ from shopstream.core import CustomerId, Offset
 from shopstream.scaleout import LeaseLost, Merged, OnlineUpdate
 from shopstream.scaleout.updates import COVISIT_WINDOW_MS, RECENT_VIEWS
 from shopstream.storage.redis._driver import available
+from shopstream.storage.redis.hashtags import online_tag
 from shopstream.storage.redis.leases import RedisLeases
 
 if TYPE_CHECKING:
@@ -252,7 +255,7 @@ class RedisOnlineState:
         self, redis: Redis, prefix: str, leases: RedisLeases, *, bits_per_key: int = BITS_PER_KEY
     ) -> None:
         self._redis = redis
-        self.prefix = f"{prefix}:o"
+        self.prefix = online_tag(prefix)
         self._leases = leases
         self.bits_per_key = bits_per_key
         self._apply = redis.register_script(_APPLY)
@@ -317,12 +320,13 @@ class RedisOnlineState:
                 await self._redis.xdel(f"{self.prefix}:merges", *[m.entry_id for m in merged])
 
     async def snapshot(self) -> dict[str, object]:
-        """Every key of the online state but the applied bitmaps and the rename record, as
-        plain values: to compare two states (tests, the benchmark)."""
+        """Every key of the online state but the applied bitmaps, the rename record and the
+        leases, as plain values, named without ``P:``: to compare two states (tests, the
+        benchmark)."""
         out: dict[str, object] = {}
-        skip = (f"{self.prefix}:applied:", f"{self.prefix}:renamed", f"{self.prefix}:merges")
+        skip = ("applied:", "renamed", "merges", "lease:", "workers")
         async for raw in self._redis.scan_iter(match=f"{self.prefix}:*", count=1000):
-            key = raw.decode()
+            key = raw.decode().removeprefix(f"{self.prefix}:")
             if key.startswith(skip):
                 continue
             kind = (await self._redis.type(raw)).decode()
