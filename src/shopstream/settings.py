@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # An append answers 200 only once this many Redis replicas have it (WAIT), else 503.
     redis_replicas: int = Field(default=0, ge=0)
     redis_replicas_timeout_ms: int = Field(default=1_000, gt=0)
+    # ``redis_url`` names a node of a Redis Cluster (every key carries a hash tag).
+    redis_cluster: bool = False
     write_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     server_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)

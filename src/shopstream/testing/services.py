@@ -3,7 +3,8 @@
 - :func:`scaleout_namespace` gives a unique Redis key prefix and PostgreSQL schema and removes
   both afterwards, so parallel runs on the shared servers never collide.
 - :class:`RedisServer` runs a private ``redis-server`` (AOF, ``appendfsync always``) on a free
-  port, to kill and restart without touching the shared one.
+  port, to kill and restart without touching the shared one; :class:`PrivateRedisCluster` runs
+  a Redis Cluster of them.
 - :class:`TcpProxy` forwards a local port to a server and can cut every connection and refuse
   new ones, to take PostgreSQL (or Redis) away and bring it back.
 
@@ -114,6 +115,64 @@ class RedisServer:
 
     def __enter__(self) -> RedisServer:
         self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.kill()
+
+
+class PrivateRedisCluster:
+    """A Redis Cluster of ``masters`` private ``redis-server`` primaries (no replicas) on free
+    ports, its slots spread by ``redis-cli --cluster create``; :attr:`url` names one node."""
+
+    def __init__(self, directory: Path, masters: int = 3) -> None:
+        self.nodes = [self._node(directory / f"node{i}") for i in range(masters)]
+
+    @staticmethod
+    def _node(directory: Path) -> RedisServer:
+        # The bus port is given: by default it is the port + 10000, too high for a free port.
+        config = ["--cluster-enabled", "yes", "--cluster-node-timeout", "2000",
+                  "--cluster-port", str(free_port()),
+                  "--cluster-config-file", str(directory / "nodes.conf")]  # fmt: skip
+        return RedisServer(directory, extra_args=config)
+
+    @property
+    def url(self) -> str:
+        return self.nodes[0].url
+
+    def start(self, timeout: float = 30.0) -> None:
+        for node in self.nodes:
+            node.start()
+        cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+        subprocess.run(
+            [cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
+             "--cluster-replicas", "0", "--cluster-yes"],
+            check=True, capture_output=True, timeout=timeout,
+        )  # fmt: skip
+        import redis
+
+        deadline = time.monotonic() + timeout
+        for node in self.nodes:
+            client = redis.Redis(port=node.port)
+            try:
+                while client.cluster("info").get("cluster_state") != "ok":
+                    if time.monotonic() > deadline:
+                        msg = f"the cluster on port {node.port} is not ok"
+                        raise TimeoutError(msg)
+                    time.sleep(0.1)
+            finally:
+                client.close()
+
+    def kill(self) -> None:
+        for node in self.nodes:
+            node.kill()
+
+    def __enter__(self) -> PrivateRedisCluster:
+        try:
+            self.start()
+        except BaseException:
+            self.kill()
+            raise
         return self
 
     def __exit__(self, *_: object) -> None:

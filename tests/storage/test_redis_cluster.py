@@ -1,0 +1,168 @@
+"""The scale-out backend on a real Redis Cluster: three private primaries (``redis-server
+--cluster-enabled yes``, joined by ``redis-cli --cluster create``), reached through redis-py's
+``RedisCluster``. Redis Cluster refuses a script or ``MULTI`` whose keys span slots, so these
+tests fail if any key of one operation lacks its hash tag.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+from shopstream.core import Offset
+from shopstream.events import Message, parse_message
+from shopstream.log import DeadLetter
+from shopstream.scaleout import online_update
+from shopstream.settings import Settings
+from shopstream.storage.redis import (
+    RedisEventLog,
+    RedisLeases,
+    RedisOnlineState,
+    namespace_pattern,
+)
+from shopstream.storage.scaleout import build, build_worker
+from shopstream.testing import POSTGRES_URL, PrivateRedisCluster, scaleout_namespace
+
+from ..scaleout.traffic import traffic
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+PARTITIONS = 4
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedisCluster]:
+    with PrivateRedisCluster(tmp_path_factory.mktemp("cluster")) as nodes:
+        yield nodes
+
+
+def message(message_id: str, anonymous_id: str = "a") -> Message:
+    raw = {"type": "track", "event": "e", "anonymousId": anonymous_id, "messageId": message_id}
+    return parse_message(raw, source="web", received_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+@pytest.fixture
+async def log(cluster: PrivateRedisCluster) -> AsyncIterator[RedisEventLog]:
+    log = RedisEventLog(
+        cluster.url, prefix=f"t-{uuid.uuid4().hex[:8]}", partitions=PARTITIONS, cluster=True,
+        block_slice=0.2,
+    )  # fmt: skip
+    yield log
+    await log.close()
+
+
+def slots_of(cluster: PrivateRedisCluster, prefix: str) -> dict[str, set[int]]:
+    """The slots of every key of ``prefix``, by family (log, online state), on any node."""
+    found: dict[str, set[int]] = {"log": set(), "online": set()}
+    for node in cluster.nodes:
+        client = redis.Redis(port=node.port)
+        try:
+            for key in client.scan_iter(match=namespace_pattern(prefix)):
+                family = "online" if key.startswith(b"{" + prefix.encode() + b":o}") else "log"
+                found[family].add(int(client.cluster("keyslot", key)))
+        finally:
+            client.close()
+    return found
+
+
+async def test_the_log_appends_reads_and_is_claimed_on_a_cluster(
+    cluster: PrivateRedisCluster, log: RedisEventLog
+) -> None:
+    sent = [message(f"m{i}", anonymous_id=f"a{i % 7}") for i in range(40)]
+    offsets = await log.append(sent[:30])
+    assert offsets == list(range(1, 31))
+    assert await log.append(sent[25:]) == list(range(26, 41))  # five repeats, ten new
+    records = await log.read(Offset(0), 100)
+    assert [r.message.message_id for r in records] == [m.message_id for m in sent]
+    assert await log.last_offset() == 40
+    assert await log.wait_for(Offset(39), timeout=0)
+    await log.checkpoint("api", Offset(12))
+    assert await log.committed("api") == 12
+    letter = DeadLetter("web", datetime(2026, 1, 1, tzinfo=UTC), "type", "unknown", b"{}")
+    await log.dead_letter([letter])
+    assert [d.reason for d in await log.dead_letters(0, 10)] == ["unknown"]
+
+    # A consumer reads some and dies; another takes its entries over; all are acknowledged.
+    taken = await log.group_read("workers", "dead", count=3)
+    assert len(taken) == 3 * len({log.partition_of(m) for m in sent})
+    claimed = [e for p in range(PARTITIONS) for e in await log.claim("workers", "alive", p)]
+    assert sorted(e.offset for e in claimed) == sorted(e.offset for e in taken)
+    rest = await log.group_read("workers", "alive", count=100)
+    assert sorted(e.offset for e in [*claimed, *rest]) == list(range(1, 41))
+    assert await log.ack("workers", [*claimed, *rest]) == 40
+    assert await log.pending("workers") == 0
+    assert await log.trim_archived("workers") == 40
+    assert await log.first_offset() is None
+
+    slots = slots_of(cluster, log.prefix)
+    assert len(slots["log"]) == 1
+    assert not slots["online"]
+
+
+async def test_the_online_state_applies_on_a_cluster_as_on_one_redis(
+    cluster: PrivateRedisCluster,
+) -> None:
+    events = [online_update(Offset(o), m) for o, m in enumerate(traffic(200, seed=5), start=1)]
+
+    async def apply_all(client: aioredis.Redis | aioredis.RedisCluster, prefix: str) -> object:
+        leases = RedisLeases(client, prefix)
+        state = RedisOnlineState(client, prefix, leases, bits_per_key=32)
+        fences = {}
+        for p in range(PARTITIONS):
+            token = await leases.acquire(p, "t", 60_000)
+            assert token is not None
+            fences[p] = token
+        assert await leases.heartbeat("t", 60_000) == 1  # a MULTI, on the leases' slot
+        for start in range(0, len(events), 25):
+            await state.apply(events[start : start + 25], fences)
+        assert await state.forget_applied(Offset(100)) == 3
+        await state.apply(events, fences)  # all again: nothing changes
+        assert await state.merges()
+        return await state.snapshot()
+
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    on_cluster = aioredis.RedisCluster.from_url(cluster.url)
+    try:
+        clustered = await apply_all(on_cluster, prefix)
+    finally:
+        await on_cluster.aclose()
+    with scaleout_namespace() as ns:
+        single = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
+        try:
+            assert await apply_all(single, ns.prefix) == clustered
+        finally:
+            await single.aclose()
+    slots = slots_of(cluster, prefix)
+    assert len(slots["online"]) == 1
+
+
+async def test_workers_archive_the_log_of_a_cluster(cluster: PrivateRedisCluster) -> None:
+    with scaleout_namespace() as ns:
+        settings = Settings(
+            redis_url=cluster.url, redis_cluster=True, postgres_url=POSTGRES_URL,
+            redis_prefix=ns.prefix, postgres_schema=ns.schema, partitions=PARTITIONS,
+        )  # fmt: skip
+        parts = build(settings)
+        workers = build_worker(settings, name="w", block_ms=20, trim_every=0)
+        messages = traffic(150, seed=6)
+        try:
+            await parts.log.append(messages)
+            while workers.worker.stats.trimmed_to < len(messages):
+                await workers.worker.step()
+            await workers.worker.drain_merges()
+            with psycopg.connect(POSTGRES_URL, options=f"-c search_path={ns.schema}") as conn:
+                row = conn.execute('SELECT count(*), count(DISTINCT "offset") FROM events')
+                assert row.fetchone() == (150, 150)
+            state = await workers.online.snapshot()
+            assert sum(int(v["events"]) for k, v in state.items() if k.startswith("prof:")) == 150  # type: ignore[index]
+        finally:
+            await workers.close()
+            await parts.log.close()
+            for close in parts.closers:
+                close()
