@@ -111,6 +111,25 @@ async def test_on_the_servers_clock_the_current_bucket_expires_after_the_window(
         assert at == start + (log.dedupe_buckets_back + 1) * DAY
 
 
+async def test_a_batch_larger_than_one_lookup_finds_repeats_in_every_bucket() -> None:
+    clock = FakeClock(day_start())
+    async with dedupe_log(clock) as (log, _):
+        yesterday = await log.append([message(f"m{i}") for i in range(0, 2500, 7)])
+        clock.advance(days=1)
+        today = await log.append([message(f"m{i}") for i in range(0, 2500, 5)])
+        # 2,500 fields are looked up 1,000 at a time in each bucket; some twice in the batch.
+        again = await log.append_marked([message(f"m{i}") for i in [*range(2500), 2499, 0]])
+        first = {f"m{i}": o for i, o in zip(range(0, 2500, 7), yesterday, strict=True)}
+        for i, o in zip(range(0, 2500, 5), today, strict=True):
+            first.setdefault(f"m{i}", o)
+        assert all(again[i] == (first[f"m{i}"], False) for i in range(2500) if f"m{i}" in first)
+        fresh = [o for i, (o, new) in enumerate(again[:2500]) if new]
+        assert len(fresh) == 2500 - len(first)
+        assert fresh == list(range(fresh[0], fresh[0] + len(fresh)))
+        assert again[2500] == (again[2499][0], False)
+        assert again[2501] == (first["m0"], False)
+
+
 def test_the_window_needs_whole_second_buckets() -> None:
     with pytest.raises(ValueError, match="dedupe window"):
         RedisEventLog(REDIS_URL, dedupe_bucket=timedelta(milliseconds=500))

@@ -39,8 +39,9 @@ looks in buckets ``b - k .. b`` with ``k = ceil(W / L)``: a retry at most ``W`` 
 append at ``t`` falls in a bucket at most ``k`` after ``t``'s. Bucket ``b`` expires at the end
 of bucket ``b + k`` (``EXPIREAT``), after which no append looks in it. So at most ``k + 1``
 buckets live: memory is about ``W + L`` of message ids (8 days for the default 7-day window
-and 1-day buckets), and each message costs at most ``k + 1`` hash lookups, fewer while buckets
-are missing (the script skips the buckets that do not exist).
+and 1-day buckets). A message is looked up in each live bucket, with one ``HMGET`` a bucket for
+the whole batch (buckets that do not exist are skipped): ``benchmarks/dedupe_window.py``
+measures what the window costs the append.
 
 With ``replicas`` (``redis_replicas``), an append also waits (``WAIT``, on the connection
 that ran the script) until that many replicas have it, ``replicas_timeout_ms`` at most; fewer
@@ -102,26 +103,37 @@ for b = current, current - back, -1 do
     local key = ARGV[2] .. string.format('%d', b * length)
     if redis.call('EXISTS', key) == 1 then live[#live + 1] = key end
 end
+-- Every message's first offset, if any, with one HMGET a live bucket (1,000 fields a call)
+local fields = {}
+for i = 6, #ARGV, 3 do fields[#fields + 1] = ARGV[i] end
+local firsts = {}
+for _, key in ipairs(live) do
+    for from = 1, #fields, 1000 do
+        local upto = math.min(from + 999, #fields)
+        local got = redis.call('HMGET', key, unpack(fields, from, upto))
+        for j = from, upto do
+            if not firsts[j] and got[j - from + 1] then firsts[j] = got[j - from + 1] end
+        end
+    end
+end
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local start = last
 local offsets = {}
-for i = 6, #ARGV, 3 do
-    local first = nil
-    for _, key in ipairs(live) do
-        first = redis.call('HGET', key, ARGV[i])
-        if first then break end
-    end
+local here = {}  -- keys appended earlier in this batch -> offset
+for j, field in ipairs(fields) do
+    local i = 3 + 3 * j
+    local first = firsts[j] or here[field]
     if first then
-        offsets[#offsets + 1] = -tonumber(first)
+        offsets[j] = -tonumber(first)
     else
         last = last + 1
         local offset = string.format('%d', last)
         local id = offset .. '-0'
-        redis.call('HSET', bucket, ARGV[i], offset)
-        if live[1] ~= bucket then table.insert(live, 1, bucket) end
+        here[field] = offset
+        redis.call('HSET', bucket, field, offset)
         redis.call('XADD', KEYS[3], id, 'payload', ARGV[i + 2], 'partition', ARGV[i + 1])
         redis.call('XADD', KEYS[4 + tonumber(ARGV[i + 1])], id, 'offset', offset, 'payload', ARGV[i + 2])
-        offsets[#offsets + 1] = last
+        offsets[j] = last
     end
 end
 if last ~= start then
