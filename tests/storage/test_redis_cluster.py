@@ -1,14 +1,18 @@
 """The scale-out backend on a real Redis Cluster: three private primaries (``redis-server
 --cluster-enabled yes``, joined by ``redis-cli --cluster create``), reached through redis-py's
 ``RedisCluster``. Redis Cluster refuses a script or ``MULTI`` whose keys span slots, so these
-tests fail if any key of one operation lacks its hash tag.
+tests fail if any key of one operation lacks its hash tag. Last, a cluster with a replica a
+primary for ``redis_replicas``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -17,7 +21,7 @@ import redis.asyncio as aioredis
 
 from shopstream.core import Offset
 from shopstream.events import Message, parse_message
-from shopstream.log import DeadLetter
+from shopstream.log import DeadLetter, LogUnavailable
 from shopstream.scaleout import online_update
 from shopstream.settings import Settings
 from shopstream.storage.redis import (
@@ -166,3 +170,43 @@ async def test_workers_archive_the_log_of_a_cluster(cluster: PrivateRedisCluster
             await parts.log.close()
             for close in parts.closers:
                 close()
+
+
+async def test_an_append_waits_for_the_replica_of_the_log_slots_primary(tmp_path: Path) -> None:
+    with PrivateRedisCluster(tmp_path / "replicated", replicas=1) as nodes:
+        prefix = f"t-{uuid.uuid4().hex[:8]}"
+        log = RedisEventLog(
+            nodes.url, prefix=prefix, partitions=PARTITIONS, cluster=True, replicas=1,
+            replicas_timeout_ms=300,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30  # replicas finish their first sync
+            while True:
+                try:
+                    assert await log.append([message("m0")]) == [1]
+                    break
+                except LogUnavailable:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.2)
+            assert await log.append([message(f"m{i}") for i in range(10)]) == list(range(1, 11))
+            await log.ping()
+
+            router = redis.RedisCluster(host="127.0.0.1", port=nodes.nodes[0].port)
+            try:
+                primary = router.get_node_from_key(f"{{{prefix}}}:offset")
+            finally:
+                router.close()
+            with redis.Redis(port=primary.port) as client:
+                replica_port = int(client.info("replication")["slave0"]["port"])
+            with redis.Redis(port=replica_port) as copy:
+                copy.execute_command("READONLY")
+                assert copy.get(f"{{{prefix}}}:offset") == b"10"  # there when append returned
+
+            next(n for n in nodes.nodes if n.port == replica_port).kill()
+            with pytest.raises(LogUnavailable, match="0 of 1"):
+                await log.append([message("m11")])
+            with pytest.raises(LogUnavailable, match="0 of 1"):
+                await log.ping()
+        finally:
+            await log.close()

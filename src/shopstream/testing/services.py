@@ -122,17 +122,20 @@ class RedisServer:
 
 
 class PrivateRedisCluster:
-    """A Redis Cluster of ``masters`` private ``redis-server`` primaries (no replicas) on free
-    ports, its slots spread by ``redis-cli --cluster create``; :attr:`url` names one node."""
+    """A Redis Cluster of ``masters`` private ``redis-server`` primaries, each with
+    ``replicas`` replicas, on free ports, its slots spread by ``redis-cli --cluster create``;
+    :attr:`url` names one node."""
 
-    def __init__(self, directory: Path, masters: int = 3) -> None:
-        self.nodes = [self._node(directory / f"node{i}") for i in range(masters)]
+    def __init__(self, directory: Path, masters: int = 3, replicas: int = 0) -> None:
+        self.replicas = replicas
+        count = masters * (1 + replicas)
+        self.nodes = [self._node(directory / f"node{i}") for i in range(count)]
 
     @staticmethod
     def _node(directory: Path) -> RedisServer:
         # The bus port is given: by default it is the port + 10000, too high for a free port.
         config = ["--cluster-enabled", "yes", "--cluster-node-timeout", "2000",
-                  "--cluster-port", str(free_port()),
+                  "--cluster-port", str(free_port()), "--repl-diskless-sync-delay", "0",
                   "--cluster-config-file", str(directory / "nodes.conf")]  # fmt: skip
         return RedisServer(directory, extra_args=config)
 
@@ -146,7 +149,7 @@ class PrivateRedisCluster:
         cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
         subprocess.run(
             [cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
-             "--cluster-replicas", "0", "--cluster-yes"],
+             "--cluster-replicas", str(self.replicas), "--cluster-yes"],
             check=True, capture_output=True, timeout=timeout,
         )  # fmt: skip
         import redis

@@ -209,8 +209,9 @@ class RedisEventLog:
     ``replicas_timeout_ms`` (see the module), and :meth:`ping` fails while fewer are connected.
 
     ``cluster``: ``url`` names a node of a Redis Cluster (``redis.asyncio.cluster.RedisCluster``
-    finds the rest). Not yet with ``replicas``: ``WAIT`` must run on the connection of the node
-    that ran the append, which the cluster client does not expose.
+    finds the rest). With ``replicas`` too, the append and its ``WAIT`` run on one plain
+    connection to the primary of the log's slot (the whole log is one slot), found from the
+    cluster's map and found again after an error (a failover moves the slot).
     """
 
     def __init__(
@@ -236,9 +237,6 @@ class RedisEventLog:
                 f"replicas ({replicas}) must be >= 0 and the timeout ({replicas_timeout_ms} ms) > 0"
             )
             raise ValueError(msg)
-        if replicas and cluster:
-            msg = "redis_replicas is not supported on Redis Cluster yet (docs/scale-out.md)"
-            raise ValueError(msg)
         self.replicas = replicas
         self._replicas_timeout_ms = replicas_timeout_ms
         tag = log_tag(prefix)
@@ -255,7 +253,14 @@ class RedisEventLog:
         redis = require_redis()
         from redis.asyncio.retry import Retry  # the driver is importable: require_redis said so
         from redis.backoff import ExponentialWithJitterBackoff
-        from redis.exceptions import ClusterDownError, ReadOnlyError, ResponseError
+        from redis.exceptions import (
+            AskError,
+            ClusterDownError,
+            MovedError,
+            ReadOnlyError,
+            ResponseError,
+            TryAgainError,
+        )
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -264,15 +269,23 @@ class RedisEventLog:
             RedisTimeoutError,
             ReadOnlyError,  # a replica after a failover: not writable now, retry
             ClusterDownError,  # a cluster between a primary's loss and its replica's promotion
+            MovedError,  # the log's slot moved (failover, resharding) under a direct connection
+            AskError,
+            TryAgainError,
         )
         self._response_error = ResponseError
         client = redis.RedisCluster if cluster else redis.Redis
+        # Retrying is safe: an append retried after Redis ran it gets its offsets back.
+        self._options: dict[str, Any] = {
+            "socket_timeout": socket_timeout,
+            "socket_connect_timeout": socket_timeout,
+            "retry": Retry(ExponentialWithJitterBackoff(cap=0.25, base=0.01), 3),
+        }
+        self._cluster = cluster
+        self._primary: Redis | None = None  # on a cluster: the log slot's primary, for WAIT
         self._redis: Redis = client.from_url(
             url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            # Retrying is safe: an append retried after Redis ran it gets its offsets back.
-            retry=Retry(ExponentialWithJitterBackoff(cap=0.25, base=0.01), 3),
+            **self._options,
         )
         self.prefix = prefix
         self.partitions = partitions
@@ -338,12 +351,29 @@ class RedisEventLog:
                 raise LogError(msg) from exc
         return [(Offset(abs(int(o))), int(o) > 0) for o in offsets]
 
+    async def _log_primary(self) -> Redis:
+        """Where the log's writes go: this client, or on a cluster the primary of its slot."""
+        if not self._cluster:
+            return self._redis
+        if self._primary is None:
+            import redis.asyncio as redis
+
+            await self._redis.initialize()  # type: ignore[attr-defined]
+            node = self._redis.get_node_from_key(self._offset)  # type: ignore[attr-defined]
+            self._primary = redis.Redis(host=node.host, port=node.port, **self._options)
+        return self._primary
+
     async def _append_and_wait(self, keys: list[str], args: list[str | bytes | int]) -> Any:
         """The append script, then WAIT on the same connection (a pipeline holds one)."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            await self._append(keys=keys, args=args, client=pipe)
-            pipe.execute_command("WAIT", self.replicas, self._replicas_timeout_ms)
-            offsets, acknowledged = await pipe.execute()
+        primary = await self._log_primary()
+        try:
+            async with primary.pipeline(transaction=False) as pipe:
+                await self._append(keys=keys, args=args, client=pipe)
+                pipe.execute_command("WAIT", self.replicas, self._replicas_timeout_ms)
+                offsets, acknowledged = await pipe.execute()
+        except Exception:
+            await self._forget_primary()  # MOVED or gone: ask the cluster again next time
+            raise
         if int(acknowledged) < self.replicas:
             msg = (
                 f"the append reached {acknowledged} of {self.replicas} Redis replicas within "
@@ -426,13 +456,24 @@ class RedisEventLog:
         with self._available():
             await self._redis.ping()
             if self.replicas:
-                info = await self._redis.info("replication")
+                primary = await self._log_primary()
+                try:
+                    info = await primary.info("replication")
+                except Exception:
+                    await self._forget_primary()
+                    raise
                 connected = int(info.get("connected_slaves", 0))
                 if connected < self.replicas:
                     msg = f"{connected} of {self.replicas} Redis replicas are connected"
                     raise LogUnavailable(msg)
 
+    async def _forget_primary(self) -> None:
+        if self._primary is not None:
+            primary, self._primary = self._primary, None
+            await primary.aclose()
+
     async def close(self) -> None:
+        await self._forget_primary()
         await self._redis.aclose()
 
     # -- consumer groups (the worker pool) ----------------------------------------------------
