@@ -14,11 +14,14 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 import redis
 import redis.asyncio as aioredis
 
+from shopstream import Engine
+from shopstream.api import KeyRing, create_app
 from shopstream.core import Offset
 from shopstream.events import Message, parse_message
 from shopstream.log import DeadLetter, LogUnavailable
@@ -170,6 +173,39 @@ async def test_workers_archive_the_log_of_a_cluster(cluster: PrivateRedisCluster
             await parts.log.close()
             for close in parts.closers:
                 close()
+
+
+async def test_the_api_collects_and_reads_on_a_cluster(
+    cluster: PrivateRedisCluster, tmp_path: Path
+) -> None:
+    with scaleout_namespace() as ns:
+        settings = Settings(
+            data_dir=tmp_path / "data", redis_url=cluster.url, redis_cluster=True,
+            postgres_url=POSTGRES_URL, redis_prefix=ns.prefix, postgres_schema=ns.schema,
+            partitions=PARTITIONS, write_keys=["test:wk"], admin_keys=["ak"],
+        )  # fmt: skip
+        app = create_app(Engine.from_settings(settings), KeyRing.from_settings(settings)[0])
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://shopstream.test"
+            ) as http,
+        ):
+            batch = {"batch": [
+                {"type": "track", "event": "Product Viewed", "anonymousId": f"a{i % 3}",
+                 "messageId": f"b{i}", "properties": {"product_id": f"p{i}"}}
+                for i in range(20)
+            ]}  # fmt: skip
+            for _ in range(2):  # the second time, all repeats
+                sent = await http.post("/v1/batch", json=batch, auth=("wk", ""))
+                assert sent.status_code == 200, sent.text
+            assert (await http.get("/readyz")).status_code == 200
+            page = await http.get(
+                "/v1/events", params={"after": 0, "limit": 100},
+                headers={"Authorization": "Bearer ak"},
+            )  # fmt: skip
+            ids = [e["event"]["messageId"] for e in page.json()["events"]]
+            assert ids == [f"b{i}" for i in range(20)]
 
 
 async def test_an_append_waits_for_the_replica_of_the_log_slots_primary(tmp_path: Path) -> None:
