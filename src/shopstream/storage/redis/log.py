@@ -4,12 +4,12 @@ Keys (``P`` = ``{prefix}``, braces included: a hash tag, so the whole log of a p
 Redis Cluster slot and every script below runs on a cluster; see :mod:`.hashtags`):
 
 - ``P:offset``: the last offset given (a string integer).
-- ``P:dedupe:{start}``: hashes from ``(source, messageId)`` to the offset first given to it, one
+- ``P:dedupe:<start>``: hashes from ``(source, messageId)`` to the offset first given to it, one
   per bucket of ``dedupe_bucket`` seconds (``start``: the bucket's first second, Unix time),
   each expiring once no append within the dedupe window can need it (below).
 - ``P:log``: the order stream, every event once in global offset order (fields ``payload``,
   ``partition``). ``read`` pages it with one XRANGE.
-- ``P:events:{p}``: partition ``p`` of ``partitions`` (fields ``offset``, ``payload``), for the
+- ``P:events:<p>``: partition ``p`` of ``partitions`` (fields ``offset``, ``payload``), for the
   worker pool's consumer groups. An event goes to ``stable_hash(identities[0]) % partitions``,
   so one shopper's events stay in one partition, in order.
 - ``P:meta``: the partition count the log was created with; an append with another count fails
@@ -17,8 +17,8 @@ Redis Cluster slot and every script below runs on a cluster; see :mod:`.hashtags
 - ``P:checkpoints``: a hash from consumer to committed offset.
 - ``P:dead`` and ``P:dead:seq``: the dead-letter stream and its id counter.
 
-Every stream entry's id is ``{offset}-0`` (``{id}-0`` for dead letters): ids increase because
-offsets do, so ``read(after)`` is ``XRANGE P:log ({after+1}-0) +`` and a partition entry's id
+Every stream entry's id is ``<offset>-0`` (``<id>-0`` for dead letters): ids increase because
+offsets do, so ``read(after)`` is ``XRANGE P:log (<after+1>-0) +`` and a partition entry's id
 tells its offset. Both streams carry the payload (memory for one round trip when a worker
 reads); :meth:`RedisEventLog.trim_archived` trims them below what the workers acknowledged,
 which they do only once an event is archived (``shopstream.scaleout``).

@@ -3,19 +3,19 @@
 Keys (``P`` = ``{prefix:o}``, one hash slot with the leases; ``c`` a customer id, ``k`` an
 identifier's graph key):
 
-- ``P:applied:{n}``: bitmaps, one bit per offset (``2**24`` offsets a key): applied or not.
+- ``P:applied:<n>``: bitmaps, one bit per offset (``2**24`` offsets a key): applied or not.
   ``P:applied:dropped``: how many of them, from ``n = 0``, were dropped (below).
-- ``P:idn:{k}``: the customer of identifier ``k``; ``P:members:{c}``: the identifiers of ``c``.
-- ``P:prof:{c}``: a hash of ``head`` (the cluster's smallest key, which names it),
-  ``events``, ``ch:{channel}``, ``ev:{event}``, ``orders``, ``revenue_cents`` (sums), ``first``
+- ``P:idn:<k>``: the customer of identifier ``k``; ``P:members:<c>``: the identifiers of ``c``.
+- ``P:prof:<c>``: a hash of ``head`` (the cluster's smallest key, which names it),
+  ``events``, ``ch:<channel>``, ``ev:<event>``, ``orders``, ``revenue_cents`` (sums), ``first``
   and ``last`` (event times in ms: minimum and maximum).
-- ``P:traits:{c}`` and ``P:traitat:{c}``: trait -> JSON value, and the ``(time, offset)`` sort
+- ``P:traits:<c>`` and ``P:traitat:<c>``: trait -> JSON value, and the ``(time, offset)`` sort
   key of the value kept (latest wins, whatever order events are applied in).
-- ``P:views:{c}``: a sorted set of products by latest view time, the most recent 20.
-- ``P:cart:{c}``: product -> quantity added minus removed.
-- ``P:recent:{k}``: an identifier's recent views (co-visitation window).
-- ``P:covis:{product}``: other product -> times viewed by one device within the window.
-- ``P:count:{counter}``: product -> count (``views``, ``adds``, ``purchases``).
+- ``P:views:<c>``: a sorted set of products by latest view time, the most recent 20.
+- ``P:cart:<c>``: product -> quantity added minus removed.
+- ``P:recent:<k>``: an identifier's recent views (co-visitation window).
+- ``P:covis:<product>``: other product -> times viewed by one device within the window.
+- ``P:count:<counter>``: product -> count (``views``, ``adds``, ``purchases``).
 - ``P:renamed``: customer -> the customer it was merged into (a record, not state).
 - ``P:merges``: a stream of merges (offset, loser, winner, message id, time), written in the
   same step as the merge, drained into PostgreSQL's ``identity_merges`` by :meth:`drain_merges`.
