@@ -40,6 +40,7 @@ import redis.asyncio as aioredis
 from _common import EventFactory, percentile, process_cpu_seconds, table, write_result
 from shopstream.events import Message, message_to_json, parse_message
 from shopstream.settings import Settings
+from shopstream.storage.redis import online_tag
 from shopstream.storage.scaleout import build
 from shopstream.testing import POSTGRES_URL, REDIS_URL, Namespace, scaleout_namespace
 
@@ -137,7 +138,9 @@ def stop(workers: list[subprocess.Popen[bytes]]) -> None:
 async def wait_for_leases(client: aioredis.Redis, ns: Namespace, workers: int) -> None:
     while True:
         holders = {
-            (await client.get(f"{ns.prefix}:lease:{p}") or b"").decode().partition(":")[0]
+            (await client.get(f"{online_tag(ns.prefix)}:lease:{p}") or b"")
+            .decode()
+            .partition(":")[0]
             for p in range(PARTITIONS)
         }
         if "" not in holders and len(holders) == workers:
@@ -211,7 +214,7 @@ async def detect(messages: list[Message], rate: int, seconds: float) -> dict[str
         parts = build(settings_for(ns))
         client = aioredis.Redis.from_url(REDIS_URL)
         pool = start_workers(ns, 1)
-        bits = f"{ns.prefix}:o:applied:0"
+        bits = f"{online_tag(ns.prefix)}:applied:0"
         latencies: list[float] = []
         polls: list[float] = []
         try:

@@ -35,6 +35,15 @@ ConfigDirOpt = Annotated[
 PostgresOpt = Annotated[
     str | None, typer.Option(help="PostgreSQL URL (scale-out; or SHOPSTREAM_POSTGRES_URL)")
 ]
+ReplicasOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Answer 200 only once this many Redis replicas have the events, else 503 "
+        "(scale-out; or SHOPSTREAM_REDIS_REPLICAS) [default: 0]",
+    ),
+]
+
 CollectorsOpt = Annotated[
     int | None,
     typer.Option(
@@ -77,6 +86,7 @@ def serve(
     config_dir: ConfigDirOpt = None,
     collectors: CollectorsOpt = None,
     role: RoleOpt = None,
+    redis_replicas: ReplicasOpt = None,
 ) -> None:
     """Run the API (collection, profiles, decisions) on the embedded default or scale-out."""
     from shopstream.api import KeyRing, create_app
@@ -85,6 +95,7 @@ def serve(
     settings = Settings.load(
         config, host=host, port=port, data_dir=data_dir, redis_url=redis, postgres_url=postgres,
         decide_config_dir=config_dir, collectors=collectors, role=role and role.value,
+        redis_replicas=redis_replicas,
     )  # fmt: skip
     keys, generated = KeyRing.from_settings(settings)
     try:

@@ -5,6 +5,7 @@ Zero configuration means the embedded SQLite default in ``./shopstream-data``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,14 @@ class Settings(BaseSettings):
     postgres_schema: str = "shopstream"
     partitions: int = 16
     ack: Literal["redis", "redis+postgres"] = "redis+postgres"
+    # A repeated messageId within this window of its first append is not appended again
+    # (seconds or ISO 8601, e.g. ``P7D``); the Redis log's dedupe memory is about this long.
+    dedupe_window: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
+    # An append answers 200 only once this many Redis replicas have it (WAIT), else 503.
+    redis_replicas: int = Field(default=0, ge=0)
+    redis_replicas_timeout_ms: int = Field(default=1_000, gt=0)
+    # ``redis_url`` names a node of a Redis Cluster (every key carries a hash tag).
+    redis_cluster: bool = False
     write_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     server_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -85,6 +94,14 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator("dedupe_window", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        # The environment gives strings; pydantic takes a bare number only as a float or int.
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value
 
     @classmethod
     def load(cls, config: Path | None = None, **overrides: Any) -> Settings:

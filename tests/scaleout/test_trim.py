@@ -1,6 +1,8 @@
 """Streams are trimmed only below what every partition acknowledged (hence archived), and the
 log still reads whole, in order: Redis for the recent part, the archive for the rest. What
-reaches the archive: the version of an event first appended, and identity merges, once."""
+reaches the archive: the version of an event first appended, and identity merges, once. The
+online state's applied bitmaps go once the log is trimmed above them, and nothing is applied
+twice."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ import pytest
 
 from shopstream.core import Offset
 from shopstream.events import message_to_json
+from shopstream.scaleout import Worker, online_update
 from shopstream.settings import Settings
-from shopstream.storage.scaleout import ScaleOutLog, build, build_worker
+from shopstream.storage.redis import RedisLeases, RedisOnlineState
+from shopstream.storage.scaleout import ScaleOutLog, WorkerParts, build, build_worker
 from shopstream.testing import POSTGRES_URL, REDIS_URL, scaleout_namespace
 
 from .traffic import START, traffic
@@ -112,7 +116,7 @@ async def test_identity_merges_reach_postgres_once(settings: Settings) -> None:
             await workers.worker.step()
         await workers.worker.settle()
         recorded = await workers.online.merges()
-        renamed = await workers.log.client.hgetall(f"{settings.redis_prefix}:o:renamed")
+        renamed = await workers.log.client.hgetall(f"{workers.online.prefix}:renamed")
         assert recorded and len(recorded) == len(renamed)
         assert await workers.worker.drain_merges() == len(recorded)
         assert await workers.worker.drain_merges() == 0
@@ -122,6 +126,74 @@ async def test_identity_merges_reach_postgres_once(settings: Settings) -> None:
             rows = conn.execute("SELECT loser, winner FROM identity_merges").fetchall()
         assert sorted(rows) == sorted((m.loser, m.winner) for m in recorded)
         assert {r[0].encode(): r[1].encode() for r in rows} == renamed
+    finally:
+        await workers.close()
+        await parts.log.close()
+        for close in parts.closers:
+            close()
+
+
+def small_bitmaps_worker(settings: Settings, name: str) -> WorkerParts:
+    """A worker whose applied bitmaps hold 16 offsets each, trimming after every batch."""
+    parts = build_worker(settings, name=name)
+    leases = RedisLeases(parts.log.client, settings.redis_prefix)
+    online = RedisOnlineState(parts.log.client, settings.redis_prefix, leases, bits_per_key=16)
+    worker = Worker(
+        parts.log, online, parts.archive, leases,
+        name=name, block_ms=20, lease_ms=1_000, trim_every=0,
+    )  # fmt: skip
+    return WorkerParts(worker, online, parts.log, parts.archive)
+
+
+async def applied_bitmaps(parts: WorkerParts) -> tuple[set[int], int]:
+    """The applied bitmaps left (their numbers) and how many were dropped."""
+    base = f"{parts.online.prefix}:applied:"
+    left = {
+        int(key.decode().removeprefix(base))
+        async for key in parts.log.client.scan_iter(match=f"{base}[0-9]*")
+    }
+    return left, int(await parts.log.client.get(f"{base}dropped") or 0)
+
+
+async def test_applied_bitmaps_below_the_trim_floor_are_dropped(settings: Settings) -> None:
+    parts = build(settings)
+    workers = small_bitmaps_worker(settings, "w")
+    messages = traffic(130, seed=21)
+    try:
+        await parts.log.append(messages[:100])
+        while workers.worker.stats.trimmed_to < 100:
+            await workers.worker.step()
+        # Bitmaps 0..5 hold offsets 0..95, all applied and trimmed; 6 holds 96..111.
+        assert await applied_bitmaps(workers) == ({6}, 6)
+
+        await parts.log.append(messages[100:])
+        held = await workers.log.group_read("workers", "dead", 2, partitions=[0, 1, 2, 3])
+        while workers.worker.stats.processed < 130 - len(held):
+            await workers.worker.step()
+        await workers.worker.step()
+        floor = min(h.offset for h in held) - 1
+        assert workers.worker.stats.trimmed_to == floor
+        left, dropped = await applied_bitmaps(workers)
+        assert dropped == (floor + 1) // 16  # the bitmaps of pending entries stay
+        assert left == set(range(dropped, 130 // 16 + 1))
+
+        # The next worker claims the dead consumer's entries; then all is applied, trimmed,
+        # and every bitmap but the last one's dropped.
+        await workers.close()
+        workers = small_bitmaps_worker(settings, "next")
+        await asyncio.sleep(1.2)  # the leases of "w" run out
+        while workers.worker.stats.trimmed_to < 130:
+            await workers.worker.step()
+        assert workers.worker.stats.claimed == len(held)
+        assert await applied_bitmaps(workers) == ({8}, 8)
+
+        # Redelivering everything (what no log can do once trimmed) still changes nothing.
+        state = await workers.online.snapshot()
+        assert sum(int(v["events"]) for k, v in state.items() if k.startswith("prof:")) == 130  # type: ignore[index]
+        assert len(workers.worker.owned) == 4
+        updates = [online_update(Offset(o), m) for o, m in enumerate(messages, start=1)]
+        await workers.online.apply(updates, workers.worker.owned)
+        assert await workers.online.snapshot() == state
     finally:
         await workers.close()
         await parts.log.close()

@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from shopstream.settings import Settings
-from shopstream.storage.redis import RedisEventLog
+from shopstream.storage.redis import RedisEventLog, log_tag, online_tag
 from shopstream.storage.scaleout import build_worker
 from shopstream.testing import POSTGRES_URL, REDIS_URL, Namespace, scaleout_namespace
 
@@ -66,7 +66,7 @@ def pending_of(ns: Namespace, consumer: str | None = None) -> int:
     try:
         total = 0
         for p in range(PARTITIONS):
-            stream = f"{ns.prefix}:events:{p}"
+            stream = f"{log_tag(ns.prefix)}:events:{p}"
             if not client.exists(stream):
                 continue
             groups = [g["name"].decode() for g in client.xinfo_groups(stream)]
@@ -88,7 +88,7 @@ def wait_until_all_hold_leases(ns: Namespace, names: list[str], timeout: float =
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             holders = {
-                (client.get(f"{ns.prefix}:lease:{p}") or b"").decode().partition(":")[0]
+                (client.get(f"{online_tag(ns.prefix)}:lease:{p}") or b"").decode().partition(":")[0]
                 for p in range(PARTITIONS)
             }
             if set(names) <= holders:
@@ -130,10 +130,6 @@ async def replay_with_one_worker(ns: Namespace, messages: list) -> dict[str, obj
         return await parts.online.snapshot()
     finally:
         await parts.close()
-
-
-def _strip(snapshot: dict[str, object], prefix: str) -> dict[str, object]:
-    return {key.removeprefix(prefix): value for key, value in snapshot.items()}
 
 
 async def snapshot_of(ns: Namespace) -> dict[str, object]:
@@ -194,9 +190,9 @@ def test_three_workers_one_killed_equal_a_clean_replay(
     claimed = "".join((tmp_path / f"{n}.log").read_text() for n in names[1:])
     assert "claimed" in claimed
 
-    state = _strip(asyncio.run(snapshot_of(namespace)), namespace.prefix)
+    state = asyncio.run(snapshot_of(namespace))  # keys named without the prefix
     with scaleout_namespace() as clean:
-        replay = _strip(asyncio.run(replay_with_one_worker(clean, messages)), clean.prefix)
+        replay = asyncio.run(replay_with_one_worker(clean, messages))
     assert state == replay
-    shopper_events = sum(int(v["events"]) for k, v in state.items() if k.startswith(":o:prof:"))  # type: ignore[index]
+    shopper_events = sum(int(v["events"]) for k, v in state.items() if k.startswith("prof:"))  # type: ignore[index]
     assert shopper_events == EVENTS  # every event of this traffic is about a shopper, once

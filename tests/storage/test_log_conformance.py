@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 from shopstream.core import Offset
 from shopstream.events import Message, message_from_json, parse_message
 from shopstream.log import DeadLetter, EventLog, LogError, LogUnavailable
-from shopstream.storage.redis import MissingDependencyError, RedisEventLog
+from shopstream.storage.redis import MissingDependencyError, RedisEventLog, namespace_pattern
 from shopstream.storage.sqlite import SQLiteEventLog
 
 REDIS_URL = os.environ.get("SHOPSTREAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -40,7 +40,7 @@ def message(message_id: str, source: str = "web", anonymous_id: str = "a") -> Me
 async def delete_prefix(prefix: str) -> None:
     client = aioredis.Redis.from_url(REDIS_URL)
     try:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=500)]
+        keys = [key async for key in client.scan_iter(match=namespace_pattern(prefix))]
         if keys:
             await client.delete(*keys)
     finally:

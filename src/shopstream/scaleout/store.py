@@ -76,6 +76,11 @@ class OnlineState(Protocol):
 
     async def forget_merges(self, merged: Sequence[Merged]) -> None: ...
 
+    async def forget_applied(self, through: Offset) -> int:
+        """Forget which offsets up to ``through`` were applied, keeping them applied: every
+        one of them was, and none can be delivered again (the log is trimmed above them)."""
+        ...
+
     async def apply(
         self, updates: Sequence[OnlineUpdate], fences: Mapping[int, str]
     ) -> list[CustomerId | None]:

@@ -6,8 +6,9 @@ consumer group over its partitions) it applies the events to the online state (a
 at most once, fenced by its leases), archives them, and only then acknowledges them. When a
 worker dies its leases expire; whoever takes a partition first claims (XAUTOCLAIM) the
 entries the dead worker had read and not acknowledged, then reads on. Any worker trims the
-streams, now and then, up to what every partition has acknowledged, hence archived, and moves
-the identity merges the online state recorded into the archive.
+streams, now and then, up to what every partition has acknowledged, hence archived, drops the
+online state's record of which offsets below that were applied, and moves the identity merges
+the online state recorded into the archive.
 
 A crash anywhere redelivers a batch, and redelivery changes nothing: the online state skips
 offsets it applied, the archive keeps one row per offset.
@@ -23,7 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shopstream.core import CustomerId, stable_hash
+from shopstream.core import CustomerId, Offset, stable_hash
 from shopstream.log import LogUnavailable
 from shopstream.scaleout.errors import LeaseLost
 from shopstream.scaleout.store import (
@@ -135,6 +136,7 @@ class Worker:
             await self.settle()
             self._trimmed = time.monotonic()
             self.stats.trimmed_to = int(await self._log.trim_archived(self.group))
+            await self._state.forget_applied(Offset(self.stats.trimmed_to))
             await self.drain_merges()
         return applied
 

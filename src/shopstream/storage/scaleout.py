@@ -147,7 +147,11 @@ def build(settings: Settings) -> ScaleOutParts:
     schema = settings.postgres_schema
     migrate(pg_url, schema)
     warn_if_not_durable(redis_url, settings.ack)
-    redis = RedisEventLog(redis_url, prefix=settings.redis_prefix, partitions=settings.partitions)
+    redis = RedisEventLog(
+        redis_url, prefix=settings.redis_prefix, partitions=settings.partitions,
+        dedupe_window=settings.dedupe_window, replicas=settings.redis_replicas,
+        replicas_timeout_ms=settings.redis_replicas_timeout_ms, cluster=settings.redis_cluster,
+    )  # fmt: skip
     archive = PostgresArchive(pg_url, schema)
     log = ScaleOutLog(redis, archive, archive_on_append=settings.ack == "redis+postgres")
     states = PostgresStateStore(pg_url, schema)
@@ -217,7 +221,10 @@ def build_worker(
     """A :class:`shopstream.scaleout.Worker` on this backend (migrations applied first)."""
     redis_url, pg_url = urls(settings)
     migrate(pg_url, settings.postgres_schema)
-    log = RedisEventLog(redis_url, prefix=settings.redis_prefix, partitions=settings.partitions)
+    log = RedisEventLog(
+        redis_url, prefix=settings.redis_prefix, partitions=settings.partitions,
+        cluster=settings.redis_cluster,
+    )  # fmt: skip
     leases = RedisLeases(log.client, settings.redis_prefix)
     online = RedisOnlineState(log.client, settings.redis_prefix, leases)
     archive = PostgresArchive(pg_url, settings.postgres_schema)

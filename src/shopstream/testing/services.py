@@ -4,7 +4,8 @@
   both afterwards, so parallel runs on the shared servers never collide; :func:`scaled_out`
   points a :class:`ServerProcess` at them.
 - :class:`RedisServer` runs a private ``redis-server`` (AOF, ``appendfsync always``) on a free
-  port, to kill and restart without touching the shared one.
+  port, to kill and restart without touching the shared one; :class:`PrivateRedisCluster` runs
+  a Redis Cluster of them.
 - :class:`TcpProxy` forwards a local port to a server and can cut every connection and refuse
   new ones, to take PostgreSQL (or Redis) away and bring it back.
 
@@ -45,9 +46,11 @@ def drop_namespace(ns: Namespace, redis_url: str = REDIS_URL, pg_url: str = POST
     import psycopg
     import redis
 
+    from shopstream.storage.redis import namespace_pattern
+
     client = redis.Redis.from_url(redis_url)
     try:
-        keys = list(client.scan_iter(match=f"{ns.prefix}:*", count=1000))
+        keys = list(client.scan_iter(match=namespace_pattern(ns.prefix), count=1000))
         for start in range(0, len(keys), 1000):
             client.delete(*keys[start : start + 1000])
     finally:
@@ -82,11 +85,13 @@ def scaled_out(process: ServerProcess, ns: Namespace, *, partitions: int = 4) ->
 
 @dataclass
 class RedisServer:
-    """A private ``redis-server`` that fsyncs its AOF before every reply."""
+    """A private ``redis-server`` that fsyncs its AOF before every reply; ``extra_args`` go on
+    its command line (e.g. ``["--replicaof", "127.0.0.1", "6400"]``)."""
 
     directory: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra_args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -98,7 +103,7 @@ class RedisServer:
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory),
-             "--logfile", str(self.directory / "redis.log")],
+             "--logfile", str(self.directory / "redis.log"), *self.extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
@@ -122,6 +127,67 @@ class RedisServer:
 
     def __enter__(self) -> RedisServer:
         self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.kill()
+
+
+class PrivateRedisCluster:
+    """A Redis Cluster of ``masters`` private ``redis-server`` primaries, each with
+    ``replicas`` replicas, on free ports, its slots spread by ``redis-cli --cluster create``;
+    :attr:`url` names one node."""
+
+    def __init__(self, directory: Path, masters: int = 3, replicas: int = 0) -> None:
+        self.replicas = replicas
+        count = masters * (1 + replicas)
+        self.nodes = [self._node(directory / f"node{i}") for i in range(count)]
+
+    @staticmethod
+    def _node(directory: Path) -> RedisServer:
+        # The bus port is given: by default it is the port + 10000, too high for a free port.
+        config = ["--cluster-enabled", "yes", "--cluster-node-timeout", "2000",
+                  "--cluster-port", str(free_port()), "--repl-diskless-sync-delay", "0",
+                  "--cluster-config-file", str(directory / "nodes.conf")]  # fmt: skip
+        return RedisServer(directory, extra_args=config)
+
+    @property
+    def url(self) -> str:
+        return self.nodes[0].url
+
+    def start(self, timeout: float = 30.0) -> None:
+        for node in self.nodes:
+            node.start()
+        cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+        subprocess.run(
+            [cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
+             "--cluster-replicas", str(self.replicas), "--cluster-yes"],
+            check=True, capture_output=True, timeout=timeout,
+        )  # fmt: skip
+        import redis
+
+        deadline = time.monotonic() + timeout
+        for node in self.nodes:
+            client = redis.Redis(port=node.port)
+            try:
+                while client.cluster("info").get("cluster_state") != "ok":
+                    if time.monotonic() > deadline:
+                        msg = f"the cluster on port {node.port} is not ok"
+                        raise TimeoutError(msg)
+                    time.sleep(0.1)
+            finally:
+                client.close()
+
+    def kill(self) -> None:
+        for node in self.nodes:
+            node.kill()
+
+    def __enter__(self) -> PrivateRedisCluster:
+        try:
+            self.start()
+        except BaseException:
+            self.kill()
+            raise
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -1,6 +1,7 @@
 """Partition leases in Redis (:class:`shopstream.scaleout.Leases`).
 
-A lease is a key ``{prefix}:lease:{p}`` holding a random fencing token, set with ``NX`` and an
+A lease is a key ``{prefix:o}:lease:{p}`` (in the online state's hash slot, whose script
+checks it) holding a random fencing token, set with ``NX`` and an
 expiry; only the holder of the token renews or releases it, in one script each. A worker
 that dies stops renewing, its leases expire, and others take its partitions (and, with them,
 its pending entries). Live workers are a sorted set scored by when each one's heartbeat runs
@@ -14,6 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from shopstream.storage.redis._driver import available
+from shopstream.storage.redis.hashtags import online_tag
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -37,12 +39,13 @@ class RedisLeases:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
         self.prefix = prefix
-        self._workers = f"{prefix}:workers"
+        self._tag = online_tag(prefix)
+        self._workers = f"{self._tag}:workers"
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
     def key(self, partition: int) -> str:
-        return f"{self.prefix}:lease:{partition}"
+        return f"{self._tag}:lease:{partition}"
 
     async def heartbeat(self, worker: str, ttl_ms: int) -> int:
         with available("Redis"):

@@ -1,12 +1,15 @@
 """The scale-out event log: partitioned Redis Streams with one global offset.
 
-Keys (``P`` = ``{prefix}``):
+Keys (``P`` = ``{prefix}``, braces included: a hash tag, so the whole log of a prefix is one
+Redis Cluster slot and every script below runs on a cluster; see :mod:`.hashtags`):
 
 - ``P:offset``: the last offset given (a string integer).
-- ``P:dedupe``: a hash from ``(source, messageId)`` to the offset first given to it.
+- ``P:dedupe:<start>``: hashes from ``(source, messageId)`` to the offset first given to it, one
+  per bucket of ``dedupe_bucket`` seconds (``start``: the bucket's first second, Unix time),
+  each expiring once no append within the dedupe window can need it (below).
 - ``P:log``: the order stream, every event once in global offset order (fields ``payload``,
   ``partition``). ``read`` pages it with one XRANGE.
-- ``P:events:{p}``: partition ``p`` of ``partitions`` (fields ``offset``, ``payload``), for the
+- ``P:events:<p>``: partition ``p`` of ``partitions`` (fields ``offset``, ``payload``), for the
   worker pool's consumer groups. An event goes to ``stable_hash(identities[0]) % partitions``,
   so one shopper's events stay in one partition, in order.
 - ``P:meta``: the partition count the log was created with; an append with another count fails
@@ -14,19 +17,39 @@ Keys (``P`` = ``{prefix}``):
 - ``P:checkpoints``: a hash from consumer to committed offset.
 - ``P:dead`` and ``P:dead:seq``: the dead-letter stream and its id counter.
 
-Every stream entry's id is ``{offset}-0`` (``{id}-0`` for dead letters): ids increase because
-offsets do, so ``read(after)`` is ``XRANGE P:log ({after+1}-0) +`` and a partition entry's id
+Every stream entry's id is ``<offset>-0`` (``<id>-0`` for dead letters): ids increase because
+offsets do, so ``read(after)`` is ``XRANGE P:log (<after+1>-0) +`` and a partition entry's id
 tells its offset. Both streams carry the payload (memory for one round trip when a worker
 reads); :meth:`RedisEventLog.trim_archived` trims them below what the workers acknowledged,
 which they do only once an event is archived (``shopstream.scaleout``).
 
 One Lua script (``_APPEND``, run by EVALSHA) appends a batch atomically: for each message it
-looks its key up in ``P:dedupe``; a repeat (in the log, or earlier in the batch) gets its first
-offset; a new one gets the next offset and is added to the dedupe hash, the order stream and
-its partition. Many collectors may append at once; nothing is appended twice, and a retried
-append (a timeout after Redis ran the script) gets the same offsets back, so the client
-retries connection errors. Durability is Redis's: ``appendonly yes`` with ``appendfsync
-always`` (or ``everysec``) is the operator's fsync policy.
+looks its key up in the live dedupe buckets; a repeat (in the log, or earlier in the batch)
+gets its first offset; a new one gets the next offset and is added to the current bucket, the
+order stream and its partition. Many collectors may append at once; nothing is appended
+twice, and a retried append (a timeout after Redis ran the script) gets the same offsets back,
+so the client retries connection errors. Durability is Redis's: ``appendonly yes`` with
+``appendfsync always`` (or ``everysec``) is the operator's fsync policy.
+
+The dedupe map is bounded by a window (7 days by default, as Segment's messageId dedupe): a
+retry sent within the window of the first attempt is never appended twice; one sent later may
+be. With buckets of ``L`` seconds and a window of ``W``, the script runs at ``now`` (the Redis
+server's clock, so collectors' clocks never disagree), writes to bucket ``b = now // L`` and
+looks in buckets ``b - k .. b`` with ``k = ceil(W / L)``: a retry at most ``W`` after a first
+append at ``t`` falls in a bucket at most ``k`` after ``t``'s. Bucket ``b`` expires at the end
+of bucket ``b + k`` (``EXPIREAT``), after which no append looks in it. So at most ``k + 1``
+buckets live: memory is about ``W + L`` of message ids (8 days for the default 7-day window
+and 1-day buckets). A message is looked up in each live bucket, with one ``HMGET`` a bucket for
+the whole batch (buckets that do not exist are skipped): ``benchmarks/dedupe_window.py``
+measures what the window costs the append.
+
+With ``replicas`` (``redis_replicas``), an append also waits (``WAIT``, on the connection
+that ran the script) until that many replicas have it, ``replicas_timeout_ms`` at most; fewer
+is :class:`shopstream.log.LogUnavailable`: the API answers 503, the client retries, and the
+retry, a repeat, gets its first offsets back and waits again. The script writes the offset
+counter even for a batch of repeats, so that wait covers the first append too. A 200 then
+means "on the primary and on ``replicas`` replicas" (in their memory: each fsyncs its AOF by
+its own policy), which survives the loss of the primary's host when a replica is promoted.
 
 Connection errors and timeouts become :class:`shopstream.log.LogUnavailable`, so the API
 answers 503 and clients retry.
@@ -36,51 +59,89 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shopstream.core import Offset, stable_hash
+from shopstream.core import Clock, Offset, stable_hash
 from shopstream.events import Message, message_from_json, message_to_json
 from shopstream.log import DeadLetter, LogError, LogRecord, LogUnavailable
 from shopstream.storage.redis._driver import require_redis
+from shopstream.storage.redis.hashtags import log_tag
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+DEDUPE_WINDOW = timedelta(days=7)
+"""How long a repeated ``(source, messageId)`` is recognised (Segment's messageId window)."""
+
+DEDUPE_BUCKET = timedelta(days=1)
+"""The dedupe map's bucket: the window is rounded up to whole buckets."""
+
 _APPEND = """
--- KEYS: offset counter, dedupe hash, order stream, meta hash, partition streams 0..P-1
--- ARGV: partition count, then (dedupe key, partition, payload) for each message
+-- KEYS: offset counter, meta hash, order stream, partition streams 0..P-1
+-- ARGV: partition count, dedupe bucket key base, now (s; '' = this server's clock),
+--       bucket length (s), buckets looked back, then (dedupe key, partition, payload) each
 -- Returns each message's offset; a repeat's negated (it was appended before, as then sent)
 local partitions = ARGV[1]
-local known = redis.call('HGET', KEYS[4], 'partitions')
+local known = redis.call('HGET', KEYS[2], 'partitions')
 if not known then
-    redis.call('HSET', KEYS[4], 'partitions', partitions)
+    redis.call('HSET', KEYS[2], 'partitions', partitions)
 elseif known ~= partitions then
     return redis.error_reply('ERR shopstream: the log has ' .. known .. ' partitions, not ' .. partitions)
+end
+local now = tonumber(ARGV[3]) or tonumber(redis.call('TIME')[1])
+local length = tonumber(ARGV[4])
+local back = tonumber(ARGV[5])
+local current = math.floor(now / length)
+local bucket = ARGV[2] .. string.format('%d', current * length)
+local live = {}
+for b = current, current - back, -1 do
+    local key = ARGV[2] .. string.format('%d', b * length)
+    if redis.call('EXISTS', key) == 1 then live[#live + 1] = key end
+end
+-- Every message's first offset, if any, with one HMGET a live bucket (1,000 fields a call)
+local fields = {}
+for i = 6, #ARGV, 3 do fields[#fields + 1] = ARGV[i] end
+local firsts = {}
+for _, key in ipairs(live) do
+    for from = 1, #fields, 1000 do
+        local upto = math.min(from + 999, #fields)
+        local got = redis.call('HMGET', key, unpack(fields, from, upto))
+        for j = from, upto do
+            if not firsts[j] and got[j - from + 1] then firsts[j] = got[j - from + 1] end
+        end
+    end
 end
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local start = last
 local offsets = {}
-for i = 2, #ARGV, 3 do
-    local first = redis.call('HGET', KEYS[2], ARGV[i])
+local here = {}  -- keys appended earlier in this batch -> offset
+for j, field in ipairs(fields) do
+    local i = 3 + 3 * j
+    local first = firsts[j] or here[field]
     if first then
-        offsets[#offsets + 1] = -tonumber(first)
+        offsets[j] = -tonumber(first)
     else
         last = last + 1
         local offset = string.format('%d', last)
         local id = offset .. '-0'
-        redis.call('HSET', KEYS[2], ARGV[i], offset)
+        here[field] = offset
+        redis.call('HSET', bucket, field, offset)
         redis.call('XADD', KEYS[3], id, 'payload', ARGV[i + 2], 'partition', ARGV[i + 1])
-        redis.call('XADD', KEYS[5 + tonumber(ARGV[i + 1])], id, 'offset', offset, 'payload', ARGV[i + 2])
-        offsets[#offsets + 1] = last
+        redis.call('XADD', KEYS[4 + tonumber(ARGV[i + 1])], id, 'offset', offset, 'payload', ARGV[i + 2])
+        offsets[j] = last
     end
 end
 if last ~= start then
-    redis.call('SET', KEYS[1], string.format('%d', last))
+    redis.call('EXPIREAT', bucket, string.format('%d', (current + back + 1) * length))
 end
+-- Written even when nothing is new: a WAIT after a batch of repeats then covers the writes
+-- that first appended them (replication is in order).
+redis.call('SET', KEYS[1], string.format('%d', last))
 return offsets
 """
 
@@ -138,6 +199,19 @@ class RedisEventLog:
     ``url`` is a ``redis://`` URL; ``prefix`` namespaces every key; ``partitions`` is fixed
     for the life of a prefix. Blocking reads block at most ``block_slice`` seconds a call
     (looping up to their timeout), so they never outlast ``socket_timeout``.
+
+    A repeated ``(source, messageId)`` appended within ``dedupe_window`` of its first append
+    gets its first offset (see the module). ``dedupe_bucket`` must be the same for every
+    collector of a prefix (it names the buckets); the window may differ. ``clock`` stands in
+    for the Redis server's clock (tests); production leaves it ``None``.
+
+    ``replicas`` > 0: an append succeeds only once that many replicas acknowledged it within
+    ``replicas_timeout_ms`` (see the module), and :meth:`ping` fails while fewer are connected.
+
+    ``cluster``: ``url`` names a node of a Redis Cluster (``redis.asyncio.cluster.RedisCluster``
+    finds the rest). With ``replicas`` too, the append and its ``WAIT`` run on one plain
+    connection to the primary of the log's slot (the whole log is one slot), found from the
+    cluster's map and found again after an error (a failover moves the slot).
     """
 
     def __init__(
@@ -148,40 +222,81 @@ class RedisEventLog:
         partitions: int = 16,
         socket_timeout: float = 5.0,
         block_slice: float = 1.0,
+        dedupe_window: timedelta = DEDUPE_WINDOW,
+        dedupe_bucket: timedelta = DEDUPE_BUCKET,
+        clock: Clock | None = None,
+        replicas: int = 0,
+        replicas_timeout_ms: int = 1_000,
+        cluster: bool = False,
     ) -> None:
         if partitions < 1:
             msg = f"partitions must be at least 1, not {partitions}"
             raise ValueError(msg)
+        if replicas < 0 or replicas_timeout_ms <= 0:
+            msg = (
+                f"replicas ({replicas}) must be >= 0 and the timeout ({replicas_timeout_ms} ms) > 0"
+            )
+            raise ValueError(msg)
+        self.replicas = replicas
+        self._replicas_timeout_ms = replicas_timeout_ms
+        tag = log_tag(prefix)
+        bucket_s = dedupe_bucket.total_seconds()
+        if bucket_s < 1 or bucket_s != int(bucket_s) or dedupe_window <= timedelta(0):
+            msg = (
+                f"the dedupe window must be positive ({dedupe_window}) and its bucket a whole"
+                f" number of seconds ({dedupe_bucket})"
+            )
+            raise ValueError(msg)
+        self.dedupe_bucket = int(bucket_s)
+        self.dedupe_buckets_back = math.ceil(dedupe_window.total_seconds() / bucket_s)
+        self._clock = clock
         redis = require_redis()
         from redis.asyncio.retry import Retry  # the driver is importable: require_redis said so
         from redis.backoff import ExponentialWithJitterBackoff
+        from redis.exceptions import (
+            AskError,
+            ClusterDownError,
+            MovedError,
+            ReadOnlyError,
+            ResponseError,
+            TryAgainError,
+        )
         from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import ReadOnlyError, ResponseError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
         self._unavailable: tuple[type[Exception], ...] = (
             RedisConnectionError,
             RedisTimeoutError,
             ReadOnlyError,  # a replica after a failover: not writable now, retry
+            ClusterDownError,  # a cluster between a primary's loss and its replica's promotion
+            MovedError,  # the log's slot moved (failover, resharding) under a direct connection
+            AskError,
+            TryAgainError,
         )
         self._response_error = ResponseError
-        self._redis: Redis = redis.Redis.from_url(
+        client = redis.RedisCluster if cluster else redis.Redis
+        # Retrying is safe: an append retried after Redis ran it gets its offsets back.
+        self._options: dict[str, Any] = {
+            "socket_timeout": socket_timeout,
+            "socket_connect_timeout": socket_timeout,
+            "retry": Retry(ExponentialWithJitterBackoff(cap=0.25, base=0.01), 3),
+        }
+        self._cluster = cluster
+        self._primary: Redis | None = None  # on a cluster: the log slot's primary, for WAIT
+        self._redis: Redis = client.from_url(
             url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            # Retrying is safe: an append retried after Redis ran it gets its offsets back.
-            retry=Retry(ExponentialWithJitterBackoff(cap=0.25, base=0.01), 3),
+            **self._options,
         )
         self.prefix = prefix
         self.partitions = partitions
         self._block_slice = min(block_slice, socket_timeout / 2)
-        self._offset = f"{prefix}:offset"
-        self._dedupe = f"{prefix}:dedupe"
-        self._log = f"{prefix}:log"
-        self._meta = f"{prefix}:meta"
-        self._checkpoints = f"{prefix}:checkpoints"
-        self._dead = f"{prefix}:dead"
-        self._dead_seq = f"{prefix}:dead:seq"
+        self._offset = f"{tag}:offset"
+        self.dedupe_base = f"{tag}:dedupe:"
+        self._log = f"{tag}:log"
+        self._meta = f"{tag}:meta"
+        self._checkpoints = f"{tag}:checkpoints"
+        self._dead = f"{tag}:dead"
+        self._dead_seq = f"{tag}:dead:seq"
         self._streams = [self.partition_key(p) for p in range(partitions)]
         self._append = self._redis.register_script(_APPEND)
         self._checkpoint = self._redis.register_script(_CHECKPOINT)
@@ -189,7 +304,7 @@ class RedisEventLog:
         self._groups: set[str] = set()
 
     def partition_key(self, partition: int) -> str:
-        return f"{self.prefix}:events:{partition}"
+        return f"{log_tag(self.prefix)}:events:{partition}"
 
     def partition_of(self, message: Message) -> int:
         """The partition of ``message``: its first identity's stable hash, mod partitions."""
@@ -216,19 +331,56 @@ class RedisEventLog:
         offset holds the payload as first appended)."""
         if not messages:
             return []
-        args: list[str | bytes | int] = [self.partitions]
+        now = "" if self._clock is None else str(int(self._clock.now().timestamp()))
+        args: list[str | bytes | int] = [
+            self.partitions, self.dedupe_base, now, self.dedupe_bucket, self.dedupe_buckets_back,
+        ]  # fmt: skip
         for message in messages:
             args += [_dedupe_key(message), self.partition_of(message), message_to_json(message)]
-        keys = [self._offset, self._dedupe, self._log, self._meta, *self._streams]
+        keys = [self._offset, self._meta, self._log, *self._streams]
         with self._available():
             try:
-                offsets = await self._append(keys=keys, args=args)
+                if self.replicas:
+                    offsets = await self._append_and_wait(keys, args)
+                else:
+                    offsets = await self._append(keys=keys, args=args)
             except self._response_error as exc:
                 if isinstance(exc, self._unavailable):
                     raise
                 msg = f"the Redis event log refused the append: {exc}"
                 raise LogError(msg) from exc
         return [(Offset(abs(int(o))), int(o) > 0) for o in offsets]
+
+    async def _log_primary(self) -> Redis:
+        """Where the log's writes go: this client, or on a cluster the primary of its slot."""
+        if not self._cluster:
+            return self._redis
+        if self._primary is None:
+            import redis.asyncio as redis
+
+            await self._redis.initialize()  # type: ignore[attr-defined]
+            node = self._redis.get_node_from_key(self._offset)  # type: ignore[attr-defined]
+            self._primary = redis.Redis(host=node.host, port=node.port, **self._options)
+        return self._primary
+
+    async def _append_and_wait(self, keys: list[str], args: list[str | bytes | int]) -> Any:
+        """The append script, then WAIT on the same connection (a pipeline holds one)."""
+        primary = await self._log_primary()
+        try:
+            async with primary.pipeline(transaction=False) as pipe:
+                await self._append(keys=keys, args=args, client=pipe)
+                pipe.execute_command("WAIT", self.replicas, self._replicas_timeout_ms)
+                offsets, acknowledged = await pipe.execute()
+        except Exception:
+            await self._forget_primary()  # MOVED or gone: ask the cluster again next time
+            raise
+        if int(acknowledged) < self.replicas:
+            msg = (
+                f"the append reached {acknowledged} of {self.replicas} Redis replicas within "
+                f"{self._replicas_timeout_ms} ms"
+            )
+            raise LogUnavailable(msg)
+        return offsets
 
     async def read(self, after: Offset, limit: int) -> list[LogRecord]:
         if limit <= 0:
@@ -303,8 +455,25 @@ class RedisEventLog:
     async def ping(self) -> None:
         with self._available():
             await self._redis.ping()
+            if self.replicas:
+                primary = await self._log_primary()
+                try:
+                    info = await primary.info("replication")
+                except Exception:
+                    await self._forget_primary()
+                    raise
+                connected = int(info.get("connected_slaves", 0))
+                if connected < self.replicas:
+                    msg = f"{connected} of {self.replicas} Redis replicas are connected"
+                    raise LogUnavailable(msg)
+
+    async def _forget_primary(self) -> None:
+        if self._primary is not None:
+            primary, self._primary = self._primary, None
+            await primary.aclose()
 
     async def close(self) -> None:
+        await self._forget_primary()
         await self._redis.aclose()
 
     # -- consumer groups (the worker pool) ----------------------------------------------------
@@ -432,6 +601,10 @@ class RedisEventLog:
         archive. A partition's first unacknowledged entry is its oldest pending one or, with
         none pending, the first it has not delivered; the order stream is trimmed below the
         smallest of these over all partitions. Returns that offset minus one.
+
+        The last delivered id is read before the pending summary: an entry delivered between
+        the two is then pending (counted) or after that id (not trimmed). The other order
+        could see nothing pending, then a later delivered id, and trim entries just read.
         """
         if group not in self._groups:
             await self.ensure_group(group)
@@ -440,13 +613,13 @@ class RedisEventLog:
             last = int(await self._redis.get(self._offset) or 0)
             for stream in self._streams:
                 first = last + 1
+                groups = await self._redis.xinfo_groups(stream)
+                info = next(g for g in groups if _text(g["name"]) == group)
+                delivered = _offset_of(info["last-delivered-id"])
                 summary = await self._redis.xpending(stream, group)
                 if int(summary["pending"]):
                     first = _offset_of(summary["min"])
                 else:
-                    groups = await self._redis.xinfo_groups(stream)
-                    info = next(g for g in groups if _text(g["name"]) == group)
-                    delivered = _offset_of(info["last-delivered-id"])
                     after = await self._redis.xrange(stream, f"({delivered}-0", "+", count=1)
                     if after:
                         first = _offset_of(after[0][0])

@@ -1,28 +1,41 @@
 """The shared online state in Redis (:class:`shopstream.scaleout.OnlineState`).
 
-Keys (``P`` = ``{prefix}:o``; ``{c}`` a customer id, ``{k}`` an identifier's graph key):
+Keys (``P`` = ``{prefix:o}``, one hash slot with the leases; ``c`` a customer id, ``k`` an
+identifier's graph key):
 
-- ``P:applied:{n}``: bitmaps, one bit per offset (``2**24`` offsets a key): applied or not.
-- ``P:idn:{k}``: the customer of identifier ``k``; ``P:members:{c}``: the identifiers of ``c``.
-- ``P:prof:{c}``: a hash of ``head`` (the cluster's smallest key, which names it),
-  ``events``, ``ch:{channel}``, ``ev:{event}``, ``orders``, ``revenue_cents`` (sums), ``first``
+- ``P:applied:<n>``: bitmaps, one bit per offset (``2**24`` offsets a key): applied or not.
+  ``P:applied:dropped``: how many of them, from ``n = 0``, were dropped (below).
+- ``P:idn:<k>``: the customer of identifier ``k``; ``P:members:<c>``: the identifiers of ``c``.
+- ``P:prof:<c>``: a hash of ``head`` (the cluster's smallest key, which names it),
+  ``events``, ``ch:<channel>``, ``ev:<event>``, ``orders``, ``revenue_cents`` (sums), ``first``
   and ``last`` (event times in ms: minimum and maximum).
-- ``P:traits:{c}`` and ``P:traitat:{c}``: trait -> JSON value, and the ``(time, offset)`` sort
+- ``P:traits:<c>`` and ``P:traitat:<c>``: trait -> JSON value, and the ``(time, offset)`` sort
   key of the value kept (latest wins, whatever order events are applied in).
-- ``P:views:{c}``: a sorted set of products by latest view time, the most recent 20.
-- ``P:cart:{c}``: product -> quantity added minus removed.
-- ``P:recent:{k}``: an identifier's recent views (co-visitation window).
-- ``P:covis:{product}``: other product -> times viewed by one device within the window.
-- ``P:count:{counter}``: product -> count (``views``, ``adds``, ``purchases``).
+- ``P:views:<c>``: a sorted set of products by latest view time, the most recent 20.
+- ``P:cart:<c>``: product -> quantity added minus removed.
+- ``P:recent:<k>``: an identifier's recent views (co-visitation window).
+- ``P:covis:<product>``: other product -> times viewed by one device within the window.
+- ``P:count:<counter>``: product -> count (``views``, ``adds``, ``purchases``).
 - ``P:renamed``: customer -> the customer it was merged into (a record, not state).
 - ``P:merges``: a stream of merges (offset, loser, winner, message id, time), written in the
   same step as the merge, drained into PostgreSQL's ``identity_merges`` by :meth:`drain_merges`.
 
 One Lua script applies a batch: it first checks the caller still holds every partition lease
 it names (fencing: a worker that paused past its lease cannot write), then per event sets the
-event's bit and, only if it was not set, applies the event, all in one atomic step. Scripts
-build key names as they go, which a single Redis allows and Redis Cluster does not: see
-docs/scale-out.md for how the state is split by hash tag across a cluster.
+event's bit and, only if it was not set, applies the event, all in one atomic step. The
+script builds key names as it goes, all starting with ``P``: the slot of the lease keys it
+declares, so it runs on Redis Cluster (the whole online state of a prefix on one slot; see
+docs/scale-out.md for splitting it by customer).
+
+The applied bitmaps would grow by 2 MB every ``2**24`` offsets, forever. :meth:`forget_applied`
+drops the ones whose every offset is at or below the log's trim floor: the workers acknowledge
+an entry only after applying it (and archiving it), and trim below the first entry any
+partition has not acknowledged, so every offset there was applied, and none can be delivered
+again (it is gone from the streams; the pending entries a crash leaves behind are above the
+floor, and their bitmaps stay). The apply script treats an offset in a dropped bitmap as
+applied, so even a batch held in some paused worker's memory could not apply it twice (its
+lease fencing refuses it first anyway). A replay below the floor reads the PostgreSQL archive
+and never touches the online state.
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ from shopstream.core import CustomerId, Offset
 from shopstream.scaleout import LeaseLost, Merged, OnlineUpdate
 from shopstream.scaleout.updates import COVISIT_WINDOW_MS, RECENT_VIEWS
 from shopstream.storage.redis._driver import available
+from shopstream.storage.redis.hashtags import online_tag
 from shopstream.storage.redis.leases import RedisLeases
 
 if TYPE_CHECKING:
@@ -47,6 +61,7 @@ _APPLY = """
 -- KEYS: the lease keys of the partitions in the batch
 -- ARGV: prefix, recent views kept, co-visitation window (ms), bits a key, JSON batch,
 --       then one fencing token per lease key
+-- An offset in a dropped bitmap (every one of its offsets was applied) counts as applied.
 for i, key in ipairs(KEYS) do
     if redis.call('GET', key) ~= ARGV[5 + i] then
         return redis.error_reply('LEASE ' .. key)
@@ -185,10 +200,14 @@ local function apply(u, c)
     end
 end
 
+local dropped = tonumber(redis.call('GET', P .. ':applied:dropped') or '0')
 local out = {}
 for _, u in ipairs(batch) do
-    local bits = P .. ':applied:' .. string.format('%d', math.floor(u.o / per_key))
-    local seen = redis.call('SETBIT', bits, u.o % per_key, 1)
+    local n = math.floor(u.o / per_key)
+    local seen = 1
+    if n >= dropped then
+        seen = redis.call('SETBIT', P .. ':applied:' .. string.format('%d', n), u.o % per_key, 1)
+    end
     local customer = ''
     if #u.ids > 0 then
         if seen == 1 then
@@ -210,15 +229,37 @@ end
 return out
 """
 
+_FORGET_APPLIED = """
+-- KEYS: the count of bitmaps dropped; ARGV: the bitmaps' key base, the first bitmap to keep
+local from = tonumber(redis.call('GET', KEYS[1]) or '0')
+local upto = tonumber(ARGV[2])
+for n = from, upto - 1 do
+    redis.call('DEL', ARGV[1] .. string.format('%d', n))
+end
+if upto > from then
+    redis.call('SET', KEYS[1], string.format('%d', upto))
+    return upto - from
+end
+return 0
+"""
+
 
 class RedisOnlineState:
-    """Applies :class:`OnlineUpdate` batches atomically and at most once (see the module)."""
+    """Applies :class:`OnlineUpdate` batches atomically and at most once (see the module).
 
-    def __init__(self, redis: Redis, prefix: str, leases: RedisLeases) -> None:
+    ``bits_per_key`` is fixed for the life of a prefix (it maps offsets to bitmaps); tests
+    make it small to see bitmaps dropped.
+    """
+
+    def __init__(
+        self, redis: Redis, prefix: str, leases: RedisLeases, *, bits_per_key: int = BITS_PER_KEY
+    ) -> None:
         self._redis = redis
-        self.prefix = f"{prefix}:o"
+        self.prefix = online_tag(prefix)
         self._leases = leases
+        self.bits_per_key = bits_per_key
         self._apply = redis.register_script(_APPLY)
+        self._forget_applied = redis.register_script(_FORGET_APPLIED)
         from redis.exceptions import ResponseError
 
         self._response_error = ResponseError
@@ -234,7 +275,7 @@ class RedisOnlineState:
             self.prefix,
             RECENT_VIEWS,
             COVISIT_WINDOW_MS,
-            BITS_PER_KEY,
+            self.bits_per_key,
             batch,
         ]
         args += [fences[p] for p in partitions]
@@ -248,6 +289,17 @@ class RedisOnlineState:
                 raise LeaseLost(msg) from exc
             raise
         return [CustomerId(c.decode()) if c else None for c in customers]
+
+    async def forget_applied(self, through: Offset) -> int:
+        """Drop the applied bitmaps of offsets all at or below ``through``, which must be
+        offsets every one of which was applied and none of which can be delivered again (the
+        log's trim floor). Returns how many were dropped."""
+        keep = (int(through) + 1) // self.bits_per_key  # bitmaps 0 .. keep-1 end at or below
+        with available("the Redis online state"):
+            dropped = await self._forget_applied(
+                keys=[f"{self.prefix}:applied:dropped"], args=[f"{self.prefix}:applied:", keep]
+            )
+        return int(dropped)
 
     async def merges(self, limit: int = 1000) -> list[Merged]:
         """The oldest merges not yet drained (see :meth:`forget_merges`)."""
@@ -268,12 +320,13 @@ class RedisOnlineState:
                 await self._redis.xdel(f"{self.prefix}:merges", *[m.entry_id for m in merged])
 
     async def snapshot(self) -> dict[str, object]:
-        """Every key of the online state but the applied bitmaps and the rename record, as
-        plain values: to compare two states (tests, the benchmark)."""
+        """Every key of the online state but the applied bitmaps, the rename record and the
+        leases, as plain values, named without ``P:``: to compare two states (tests, the
+        benchmark)."""
         out: dict[str, object] = {}
-        skip = (f"{self.prefix}:applied:", f"{self.prefix}:renamed", f"{self.prefix}:merges")
+        skip = ("applied:", "renamed", "merges", "lease:", "workers")
         async for raw in self._redis.scan_iter(match=f"{self.prefix}:*", count=1000):
-            key = raw.decode()
+            key = raw.decode().removeprefix(f"{self.prefix}:")
             if key.startswith(skip):
                 continue
             kind = (await self._redis.type(raw)).decode()
