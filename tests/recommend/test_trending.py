@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import math
+import pickle
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shopstream.core import CustomerId, ProductId
 from shopstream.recommend import Behaviour, CategoryTrending, Interaction, Trending
+from shopstream.recommend.trending import _Leaderboard
 
 
 def touch(
@@ -83,3 +87,58 @@ def test_category_trending_weighs_recent_categories_more() -> None:
     model.fit([touch("kettle", 0, category="kitchen"), touch("rake", 0, category="garden")])
     history = [touch("x", 0, category="kitchen"), touch("y", 120, category="garden")]
     assert [s.product_id for s in model.recommend(history, k=2)] == ["rake", "kettle"]
+
+
+class _ScanBoard:
+    """The leaderboard as a scan of every leader: the oracle of the heap's floor."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.leaders, self.floor = size, {}, None
+
+    def offer(self, item: str, score: float) -> None:
+        leaders = self.leaders
+        if item in leaders:
+            leaders[item] = score
+            if item == self.floor:
+                self.floor = min(leaders, key=leaders.__getitem__)
+        elif len(leaders) < self.size:
+            leaders[item] = score
+            if self.floor is None or score < leaders[self.floor]:
+                self.floor = item
+        elif self.floor is not None and score > leaders[self.floor]:
+            del leaders[self.floor]
+            leaders[item] = score
+            self.floor = min(leaders, key=leaders.__getitem__)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    size=st.integers(1, 6),
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.integers(0, 12), st.integers(1, 4)),  # a product gains 1-4 (ties)
+            st.just("scale"),
+            st.just("pickle"),
+        ),
+        max_size=120,
+    ),
+)
+def test_the_heap_floor_is_the_scanned_floor(size: int, steps: list[object]) -> None:
+    board, oracle = _Leaderboard(size), _ScanBoard(size)
+    scores: dict[str, float] = {}
+    for step in steps:
+        if step == "scale":
+            board.scale(0.5)
+            for item in oracle.leaders:
+                oracle.leaders[item] *= 0.5
+            scores = {item: score * 0.5 for item, score in scores.items()}
+        elif step == "pickle":
+            board = pickle.loads(pickle.dumps(board))
+        else:
+            assert isinstance(step, tuple)
+            item = f"p{step[0]}"
+            scores[item] = scores.get(item, 0.0) + step[1]
+            board.offer(ProductId(item), scores[item])
+            oracle.offer(item, scores[item])
+        assert board.floor == oracle.floor
+        assert list(board.leaders.items()) == list(oracle.leaders.items())

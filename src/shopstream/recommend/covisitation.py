@@ -118,10 +118,13 @@ class CoVisitation:
         mine = table.get(item)
         if mine is None:
             mine = table[item] = {}
+        # The hottest loop of the stream (an order line pairs with up to ``window`` others):
+        # bound methods looked up once.
+        mine_get, table_get = mine.get, table.get
         for other, other_weight in others.items():
             value = scale * other_weight
-            mine[other] = mine.get(other, 0.0) + value
-            theirs = table.get(other)
+            mine[other] = mine_get(other, 0.0) + value
+            theirs = table_get(other)
             if theirs is None:
                 theirs = table[other] = {}
             theirs[item] = theirs.get(item, 0.0) + value

@@ -50,7 +50,9 @@ class BehaviourWeights:
             require_non_negative("BehaviourWeights", behaviour.value, self.of(behaviour))
 
     def of(self, behaviour: Behaviour) -> float:
-        return float(getattr(self, behaviour.value))
+        # A Behaviour is the str of its field's name: no ``.value`` (an enum property, slow)
+        # on a path that runs for every interaction.
+        return float(getattr(self, behaviour))
 
 
 DEFAULT_WEIGHTS = BehaviourWeights()

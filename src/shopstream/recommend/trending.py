@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
 
 from shopstream.core import ProductId
 from shopstream.recommend.decay import ForwardDecay
@@ -24,36 +25,74 @@ class _Leaderboard:
     Every product outside has a score at most the floor (the weakest leader's): it was so
     when it fell out or stayed out, and the floor only rises. The ranking asked for without
     exclusions is kept until the board changes, so requests between two events share it.
+
+    The floor is the leader with the lowest score, the first to have joined among equals.
+    It is found on a heap of ``(score, joined, item)`` rather than by a scan of every leader:
+    a product entering a full board replaces the floor, and under forward decay that is most
+    events. Entries are not removed when a score changes; an entry whose score or joining no
+    longer matches the leader is stale, skipped when it comes to the top, and the heap is
+    rebuilt when stale entries outnumber the leaders.
     """
 
-    __slots__ = ("_ranked", "floor", "leaders", "size")
+    __slots__ = ("_heap", "_joined", "_next", "_ranked", "floor", "leaders", "size")
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.leaders: dict[ProductId, float] = {}
         self.floor: ProductId | None = None
         self._ranked: tuple[int, list[tuple[ProductId, float]]] | None = None
+        self._heap: list[tuple[float, int, ProductId]] = []
+        self._joined: dict[ProductId, int] = {}  # when each leader joined, in the dict's order
+        self._next = 0
 
     def offer(self, item: ProductId, score: float) -> None:
         self._ranked = None
         leaders = self.leaders
         if item in leaders:
             leaders[item] = score
+            self._push(item, score, self._joined[item])
             if item == self.floor:
-                self.floor = min(leaders, key=leaders.__getitem__)
+                self.floor = self._lowest()
         elif len(leaders) < self.size:
-            leaders[item] = score
+            self._join(item, score)
             if self.floor is None or score < leaders[self.floor]:
                 self.floor = item
         elif self.floor is not None and score > leaders[self.floor]:
             del leaders[self.floor]
-            leaders[item] = score
-            self.floor = min(leaders, key=leaders.__getitem__)
+            del self._joined[self.floor]
+            self._join(item, score)
+            self.floor = self._lowest()
+
+    def _join(self, item: ProductId, score: float) -> None:
+        self.leaders[item] = score
+        self._joined[item] = joined = self._next
+        self._next += 1
+        self._push(item, score, joined)
+
+    def _push(self, item: ProductId, score: float, joined: int) -> None:
+        heap = self._heap
+        heappush(heap, (score, joined, item))
+        if len(heap) > 2 * len(self.leaders) + 16:
+            self._rebuild()
+
+    def _lowest(self) -> ProductId:
+        """The leader ``min(leaders, key=leaders.get)`` would give, stale entries dropped."""
+        heap, leaders, joined = self._heap, self.leaders, self._joined
+        while True:
+            score, when, item = heap[0]
+            if joined.get(item) == when and leaders[item] == score:
+                return item
+            heappop(heap)
+
+    def _rebuild(self) -> None:
+        self._heap = [(s, self._joined[p], p) for p, s in self.leaders.items()]
+        heapify(self._heap)
 
     def scale(self, factor: float) -> None:
         self._ranked = None
         for item in self.leaders:
             self.leaders[item] *= factor
+        self._rebuild()
 
     def ranked(self, k: int, exclude: Collection[ProductId]) -> list[tuple[ProductId, float]]:
         """The ``k`` best, best first (a shared list: do not change it)."""
@@ -76,6 +115,9 @@ class _Leaderboard:
         self.leaders = state["leaders"]
         self.floor = state["floor"]
         self._ranked = None
+        self._joined = {item: joined for joined, item in enumerate(self.leaders)}
+        self._next = len(self._joined)
+        self._rebuild()
 
 
 @dataclass(kw_only=True, slots=True, eq=False)

@@ -163,16 +163,22 @@ class Trends:
             return True
         single = event in PRODUCT_EVENTS
         lines = [props] if single else props.get("products")
+        counted = 0
         for line in lines if isinstance(lines, list) else ():
             product_id = line.get("product_id") if isinstance(line, dict) else None
             if not isinstance(product_id, str) or not product_id:
                 continue
-            self._count(TrendKind.PRODUCT, (product_id,), store, at, weight, head, tally=True)
+            counted += 1
+            self._count(TrendKind.PRODUCT, (product_id,), store, at, weight, head, tally=False)
             path = self._category_of(product_id, line, category if single else None)
             if path:
                 levels = _levels(tuple(path))
                 self._categories[product_id] = levels[-1]
                 self._count(TrendKind.CATEGORY, levels, store, at, weight, head, tally=False)
+        if counted:
+            # Every line is traffic in the same cell: tallied once for the whole event (the
+            # tallies' own counter, so the same rows as a tally per line).
+            self._tally(TrendKind.PRODUCT, store, at, weight, head, lines=counted)
         return True
 
     def _category_of(
@@ -206,12 +212,26 @@ class Trends:
                 counter = self._counters[scope] = WindowedCounter(self.rules.layout)
             for key in keys:
                 counter.add(key, at=at, weight=weight, head=head)
-            if tally:
-                traffic = self._tallies.get(scope)
-                if traffic is None:
-                    traffic = self._tallies[scope] = WindowedCounter(self.rules.layout)
-                traffic.add(WEIGHT, at=at, weight=weight, head=head)
-                traffic.add(SQUARED_WEIGHT, at=at, weight=weight * weight, head=head)
+        if tally:
+            self._tally(kind, store, at, weight, head, lines=1)
+
+    def _tally(
+        self,
+        kind: TrendKind,
+        store: StoreId | None,
+        at: int,
+        weight: int,
+        head: int,
+        *,
+        lines: int,
+    ) -> None:
+        """Count ``lines`` units of traffic of ``weight`` for all channels and for ``store``."""
+        for scope in ((kind, None), (kind, store)) if store else ((kind, None),):
+            traffic = self._tallies.get(scope)
+            if traffic is None:
+                traffic = self._tallies[scope] = WindowedCounter(self.rules.layout)
+            traffic.add(WEIGHT, at=at, weight=weight * lines, head=head)
+            traffic.add(SQUARED_WEIGHT, at=at, weight=weight * weight * lines, head=head)
 
     def expire(self, now: datetime) -> int:
         """Forget keys with nothing left in the longest window, the least recently counted
