@@ -1,11 +1,14 @@
 """Normalisation of identifiers, channels and timestamps.
 
 Every function here is pure and idempotent: normalising a normalised value changes nothing.
+Being pure, the costly ones (phone numbers, hashes) are memoised: a shopper's phone number is
+parsed by ``phonenumbers`` in about 100 µs, and shoppers come back.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -44,6 +47,7 @@ def normalize_email(raw: str) -> str:
     return raw.strip().lower()
 
 
+@lru_cache(maxsize=8192)
 def normalize_phone(raw: str, default_region: str = "US") -> str:
     """Format a phone number as E.164; numbers without ``+`` use ``default_region``.
 
@@ -67,6 +71,7 @@ def normalize_phone(raw: str, default_region: str = "US") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=16384)
 def hash_identifier(normalized: str) -> str:
     """The key the identity graph stores for an email, phone or card token."""
     return sha256_hex(normalized)
