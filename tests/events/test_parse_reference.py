@@ -171,7 +171,7 @@ def _ref_identities_in(bag: dict[str, Any], where: str) -> list[Identifier]:
             bag["phone"] = normalize_phone.__wrapped__(str(phone), "US")
         except ValueError as exc:
             raise InvalidEvent(f"{exc}; got {phone!r}", field=f"{where}.phone") from None
-        found.append(Identifier(IdType.PHONE, hash_identifier.__wrapped__(bag["phone"])))
+        found.append(Identifier(IdType.PHONE, hash_identifier(bag["phone"])))
     for id_type, keys in (
         (IdType.LOYALTY_ID, ("loyalty_id", "loyaltyId")),
         (IdType.CARD_TOKEN, ("card_token", "cardToken")),

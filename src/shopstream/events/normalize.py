@@ -1,8 +1,9 @@
 """Normalisation of identifiers, channels and timestamps.
 
 Every function here is pure and idempotent: normalising a normalised value changes nothing.
-Being pure, the costly ones (phone numbers, hashes) are memoised: a shopper's phone number is
-parsed by ``phonenumbers`` in about 100 µs, and shoppers come back.
+Being pure, the costly one is memoised: ``phonenumbers`` takes about 100 µs to read a phone
+number, and shoppers come back. Hashes are not (a microsecond each, and a memo of them would
+keep raw card tokens in memory, which are hashed on arrival so as never to be kept).
 """
 
 from __future__ import annotations
@@ -71,7 +72,6 @@ def normalize_phone(raw: str, default_region: str = "US") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@lru_cache(maxsize=16384)
 def hash_identifier(normalized: str) -> str:
     """The key the identity graph stores for an email, phone or card token."""
     return sha256_hex(normalized)
