@@ -17,24 +17,28 @@ import phonenumbers
 from shopstream.core import sha256_hex
 from shopstream.events.vocabulary import Channel
 
-_WEB_LIBRARIES = (
-    "analytics.js",
-    "analytics-next",
-    "@segment/analytics-next",
-    "rudder-analytics",
-    "shopstream.js",
-    "RudderLabs JavaScript SDK",
+_WEB_LIBRARIES = frozenset(
+    {
+        "analytics.js",
+        "analytics-next",
+        "@segment/analytics-next",
+        "rudder-analytics",
+        "shopstream.js",
+        "RudderLabs JavaScript SDK",
+    }
 )
-_APP_LIBRARIES = (
-    "analytics-ios",
-    "analytics-android",
-    "analytics-swift",
-    "analytics-kotlin",
-    "analytics-react-native",
-    "analytics_flutter",
-    "rudder-ios-library",
-    "com.rudderstack.android.sdk.core",
-    "rudder-sdk-flutter",
+_APP_LIBRARIES = frozenset(
+    {
+        "analytics-ios",
+        "analytics-android",
+        "analytics-swift",
+        "analytics-kotlin",
+        "analytics-react-native",
+        "analytics_flutter",
+        "rudder-ios-library",
+        "com.rudderstack.android.sdk.core",
+        "rudder-sdk-flutter",
+    }
 )
 
 

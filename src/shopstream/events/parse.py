@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -151,6 +151,8 @@ def _normalize(
 
 
 def _utc(moment: datetime, field: str) -> datetime:
+    if moment.tzinfo is UTC:
+        return moment  # as as_utc would: astimezone to its own zone returns the same object
     try:
         return as_utc(moment)
     except OverflowError:
