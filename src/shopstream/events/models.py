@@ -70,15 +70,6 @@ class _Message(BaseModel):
             raise PydanticCustomError("identity_required", "userId or anonymousId is required")
         return self
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Normalisation assigns a dozen fields a message. This is what pydantic does for a
-        # field of a model without validate_assignment, less its handler lookup and call.
-        if name in type(self).__pydantic_fields__:
-            self.__dict__[name] = value
-            self.__pydantic_fields_set__.add(name)
-        else:
-            super().__setattr__(name, value)
-
     @property
     def dedupe_key(self) -> tuple[str, str]:
         """``(source, messageId)``: a repeat of this pair is never appended twice."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,6 +25,13 @@ _TRAIT_KEYS = {
     IdType.LOYALTY_ID: ("loyalty_id", "loyaltyId"),
     IdType.CARD_TOKEN: ("card_token", "cardToken"),
 }
+_IDENTITY_KEYS = frozenset(
+    {"email", "phone", *(key for keys in _TRAIT_KEYS.values() for key in keys)}
+)
+# Identifier(t, v) as NamedTuple's own __new__ builds it, without its Python-level call.
+_identifier = tuple.__new__
+_ANONYMOUS_ID, _USER_ID, _DEVICE_ID = IdType.ANONYMOUS_ID, IdType.USER_ID, IdType.DEVICE_ID
+_EMAIL, _PHONE = IdType.EMAIL, IdType.PHONE
 
 
 def parse_message(
@@ -60,7 +67,9 @@ def parse_message(
         if model is None:
             msg = f"must be one of {sorted(MESSAGE_MODELS)}; got {kind!r}"
             raise InvalidEvent(msg, field="type")
-        message: Message = model.model_validate({**raw, "type": kind})  # type: ignore[assignment]
+        # The message's own type needs no copy of it to say so (a copy is 5% of a parse).
+        sent = raw if "type" in raw else {**raw, "type": kind}
+        message: Message = model.model_validate(sent)  # type: ignore[assignment]
         _normalize(
             message,
             source=source,
@@ -90,6 +99,14 @@ def _first_error(exc: ValidationError, prefix: str = "") -> tuple[str, str]:
     return prefix + loc if loc else prefix.rstrip("."), error["msg"]
 
 
+# The fields normalisation fills, set on every message it returns (``properties``: on tracks).
+_NORMALIZED = frozenset(
+    {"source", "message_id", "received_at", "original_timestamp", "sent_at", "timestamp",
+     "channel", "identities"}
+)  # fmt: skip
+_NORMALIZED_TRACK = _NORMALIZED | {"properties"}
+
+
 def _normalize(
     message: Message,
     *,
@@ -98,41 +115,44 @@ def _normalize(
     sent_at: datetime | None,
     phone_region: str,
 ) -> None:
-    message.source = source
-    message.message_id = message.message_id or str(uuid.uuid4())
-    message.received_at = _utc(message.received_at or received_at, "receivedAt")
-    original_field = "originalTimestamp" if message.original_timestamp else "timestamp"
-    original = message.original_timestamp or message.timestamp
-    message.original_timestamp = _utc(original, original_field) if original else None
-    sent = message.sent_at or sent_at
-    message.sent_at = _utc(sent, "sentAt") if sent else None
-    if message.original_timestamp is None:
+    # Straight into the model's __dict__, as pydantic's own assignment does for a model
+    # without validate_assignment: a dozen fields a message, without a __setattr__ call each.
+    values = message.__dict__
+    values["source"] = source
+    values["message_id"] = values["message_id"] or str(uuid.uuid4())
+    received = values["received_at"] = _utc(values["received_at"] or received_at, "receivedAt")
+    original_field = "originalTimestamp" if values["original_timestamp"] else "timestamp"
+    original = values["original_timestamp"] or values["timestamp"]
+    original = _utc(original, original_field) if original else None
+    sent = values["sent_at"] or sent_at
+    sent = values["sent_at"] = _utc(sent, "sentAt") if sent else None
+    if original is None:
         # No client time: the event happened when it was sent (or, without sentAt, when it
         # arrived), and timestamp == receivedAt. Logging that as originalTimestamp keeps the
         # logged form a fixed point of parsing: re-ingesting it cannot shift its timestamp.
-        message.original_timestamp = message.sent_at or message.received_at
+        original = sent or received
+    values["original_timestamp"] = original
     try:
-        message.timestamp = correct_skew(
-            message.original_timestamp, message.sent_at, message.received_at
-        )
+        values["timestamp"] = correct_skew(original, sent, received)
     except OverflowError:
         # A client clock centuries off: receivedAt - (sentAt - timestamp) leaves datetime's range.
-        msg = (
-            f"corrected for clock skew (sentAt {message.sent_at}) falls outside years 1-9999; "
-            f"got {message.original_timestamp}"
-        )
+        msg = f"corrected for clock skew (sentAt {sent}) falls outside years 1-9999; got {original}"
         raise InvalidEvent(msg, field=original_field) from None
-    message.channel = derive_channel(message.context, message.type, message.channel)
-    if message.type == "track":
+    kind = values["type"]
+    values["channel"] = derive_channel(values["context"], kind, values["channel"])
+    if kind == "track":
         try:
-            message.properties = check_properties(message.event, message.properties)
+            values["properties"] = check_properties(values["event"], values["properties"])
         except ValidationError as exc:
             field, reason = _first_error(exc, prefix="properties.")
             raise InvalidEvent(reason, field=field) from None
-    message.identities = _identities(message, phone_region)
+    values["identities"] = _identities(values, phone_region)
+    message.__pydantic_fields_set__.update(_NORMALIZED_TRACK if kind == "track" else _NORMALIZED)
 
 
 def _utc(moment: datetime, field: str) -> datetime:
+    if moment.tzinfo is UTC:
+        return moment  # as as_utc would: astimezone to its own zone returns the same object
     try:
         return as_utc(moment)
     except OverflowError:
@@ -140,36 +160,44 @@ def _utc(moment: datetime, field: str) -> datetime:
         raise InvalidEvent(msg, field=field) from None
 
 
-def _identities(message: Message, phone_region: str) -> list[Identifier]:
-    """Collect the identifiers a message carries, normalising contact details in place."""
+def _identities(values: dict[str, Any], phone_region: str) -> list[Identifier]:
+    """Collect the identifiers in a message's fields, normalising contact details in place."""
     found: list[Identifier] = []
-    if message.anonymous_id:
-        found.append(Identifier(IdType.ANONYMOUS_ID, message.anonymous_id))
-    if message.user_id:
-        found.append(Identifier(IdType.USER_ID, message.user_id))
+    if values["anonymous_id"]:
+        found.append(_identifier(Identifier, (_ANONYMOUS_ID, values["anonymous_id"])))
+    if values["user_id"]:
+        found.append(_identifier(Identifier, (_USER_ID, values["user_id"])))
+    kind = values["type"]
     containers: list[tuple[str, dict[str, Any]]] = []
-    if message.type in ("identify", "group"):
-        containers.append(("traits", message.traits))  # type: ignore[union-attr]
-    ctx_traits = message.context.get("traits")
+    if kind in ("identify", "group"):
+        containers.append(("traits", values["traits"]))
+    context = values["context"]
+    ctx_traits = context.get("traits")
     if isinstance(ctx_traits, dict):
         # A copy: the caller's dict may be shared (a batch's common context), and normalising
         # it in place would strip the card token from every other message that shares it.
-        ctx_traits = message.context["traits"] = dict(ctx_traits)
+        ctx_traits = context["traits"] = dict(ctx_traits)
         containers.append(("context.traits", ctx_traits))
-    if message.type == "track":
-        containers.append(("properties", message.properties))
+    if kind == "track":
+        containers.append(("properties", values["properties"]))
     for where, bag in containers:
-        found.extend(_identities_in(bag, where, phone_region))
-    device = message.context.get("device")
+        if not _IDENTITY_KEYS.isdisjoint(bag):  # most bags hold none: a set operation says so
+            found.extend(_identities_in(bag, where, phone_region))
+    device = context.get("device")
     if isinstance(device, dict) and isinstance(device.get("id"), str) and device["id"]:
-        found.append(Identifier(IdType.DEVICE_ID, device["id"]))
-    if message.type == "alias":
+        found.append(_identifier(Identifier, (_DEVICE_ID, device["id"])))
+    if kind == "alias":
         # previousId is almost always the anonymous id the shopper had before signing in
         # (Segment's and RudderStack's SDKs alias anonymousId -> userId); keyed as such it
         # joins the anonymous history to the user.
-        previous = Identifier(IdType.ANONYMOUS_ID, message.previous_id)  # type: ignore[union-attr]
-        found.append(previous)
-    return list(dict.fromkeys(found))
+        found.append(_identifier(Identifier, (_ANONYMOUS_ID, values["previous_id"])))
+    # Each repeat dropped, as list(dict.fromkeys(found)) would, without hashing the IdTypes
+    # (an Enum's __hash__ is a Python call): a message has a handful of identifiers.
+    unique: list[Identifier] = []
+    for identifier in found:
+        if identifier not in unique:
+            unique.append(identifier)
+    return unique
 
 
 def _identities_in(bag: dict[str, Any], where: str, phone_region: str) -> list[Identifier]:
@@ -179,11 +207,12 @@ def _identities_in(bag: dict[str, Any], where: str, phone_region: str) -> list[I
         local, at, domain = (
             email.strip().rpartition("@") if isinstance(email, str) else ("", "", "")
         )
-        if not (local and at and domain) or any(c.isspace() for c in local + domain):
+        # str.split() breaks at exactly the characters str.isspace() names.
+        if not (local and at and domain) or (local + domain).split() != [local + domain]:
             # "@" alone (or "a@") would become one identity shared by every such sender.
             raise InvalidEvent(f"must be an e-mail address; got {email!r}", field=f"{where}.email")
         bag["email"] = normalize_email(email)
-        found.append(Identifier(IdType.EMAIL, hash_identifier(bag["email"])))
+        found.append(_identifier(Identifier, (_EMAIL, hash_identifier(bag["email"]))))
     phone = bag.get("phone")
     if phone is not None:
         if isinstance(phone, bool) or not isinstance(phone, str | int):
@@ -193,7 +222,7 @@ def _identities_in(bag: dict[str, Any], where: str, phone_region: str) -> list[I
             bag["phone"] = normalize_phone(str(phone), phone_region)
         except ValueError as exc:
             raise InvalidEvent(f"{exc}; got {phone!r}", field=f"{where}.phone") from None
-        found.append(Identifier(IdType.PHONE, hash_identifier(bag["phone"])))
+        found.append(_identifier(Identifier, (_PHONE, hash_identifier(bag["phone"]))))
     for id_type, keys in _TRAIT_KEYS.items():
         for key in keys:
             value = bag.get(key)

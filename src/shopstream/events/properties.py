@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from shopstream.events.plain_properties import dump_properties
 from shopstream.events.vocabulary import EventName
 
 
@@ -126,4 +127,7 @@ def check_properties(event: str, properties: dict[str, Any]) -> dict[str, Any]:
     model = PROPERTY_MODELS.get(event)
     if model is None:
         return properties
+    dumped = dump_properties(model, properties)
+    if dumped is not None:
+        return dumped
     return model.model_validate(properties).model_dump(exclude_unset=True)
