@@ -179,6 +179,7 @@ class Consumer:
         self._freezer = freezer if freezer is not None else GcFreezer()
         self._fork_saves = fork_saves and can_fork() and isinstance(states, ChildSavable)
         self._child: _Child | None = None
+        self._stopping = False
 
     @property
     def processor(self) -> Processor:
@@ -211,7 +212,7 @@ class Consumer:
     async def run(self) -> None:
         """Follow the log until cancelled; a log (or state store) away for a while is waited out."""
         backoff = 0.05
-        while True:
+        while not self._stopping:
             try:
                 await self.catch_up()
                 self._reap(block=False)
@@ -236,7 +237,13 @@ class Consumer:
 
     async def stop(self, *, save: bool = True) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # A cancellation can be lost inside a log's driver (redis-py retries a read whose
+            # timeout and cancellation coincide, as a TimeoutError): the loop also checks the
+            # flag, and the task is cancelled again until it has ended.
+            self._stopping = True
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.5)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
