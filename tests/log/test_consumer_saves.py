@@ -146,3 +146,36 @@ def test_restart_from_a_forked_save_equals_one_clean_pass(tmp_path: Path) -> Non
         states.close()
 
     asyncio.run(run())
+
+
+class SwallowingLog(SQLiteEventLog):
+    """A log whose wait swallows the first cancellation, as redis-py did when an XREAD's
+    timeout and a cancellation coincided."""
+
+    swallowed = 0
+
+    async def wait_for(self, after: Offset, timeout: float) -> bool:
+        try:
+            return await super().wait_for(after, timeout)
+        except asyncio.CancelledError:
+            if self.swallowed:
+                raise
+            self.swallowed += 1
+            return False
+
+
+async def test_stop_ends_the_consumer_even_when_the_log_swallows_the_cancellation(
+    tmp_path: Path,
+) -> None:
+    log = SwallowingLog(tmp_path / "events.db", fsync="normal")
+    states = SQLiteStateStore(tmp_path / "state.db", fsync="normal")
+    follower = Consumer(log, Counter(), states, freezer=GcFreezer(None))
+    follower.start()
+    await log.append(messages(0, 10))
+    assert await follower.wait_until(Offset(10))
+    stopping = asyncio.ensure_future(follower.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5)  # cancelling it would help it along
+    assert done, "the consumer did not stop"
+    assert log.swallowed == 1
+    await log.close()
+    states.close()
