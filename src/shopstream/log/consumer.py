@@ -142,7 +142,7 @@ class Consumer:
     Processing runs on the event loop in small steps, so readers of the state (the API) never
     see a half-applied event and need no locks. Records are read ``slice_size`` at a time and
     applied ``step`` at a time, the loop serving waiting requests between steps: a request
-    waits for at most one step (a few milliseconds), not for a slice, however far behind the
+    waits for at most one step (about a millisecond), not for a slice, however far behind the
     processor is. While collection outpaces processing, requests are answered at collection's
     pace and the processor catches up afterwards.
 
@@ -160,7 +160,7 @@ class Consumer:
         states: StateStore,
         *,
         slice_size: int = 500,
-        step: int = 32,
+        step: int = 8,
         save_every_events: int = 50_000,
         save_every_seconds: float = 30.0,
         freezer: GcFreezer | None = None,
