@@ -172,6 +172,8 @@ class Engine:
         )
         self._collectors = tuple(collectors)
         self._next_collector = 0
+        self._collecting = 0  # collection requests in flight: processing steps aside
+        self.consumer.busy = lambda: self._collecting > 0
         self._closers = closers
         self._indexer: asyncio.Task[None] | None = None
         self._decider: asyncio.Task[None] | None = None
@@ -325,14 +327,20 @@ class Engine:
     ) -> CollectResult:
         """Collect a request's body (``kind``: ``batch`` or one message type), in a collector
         process when there are some (in turn), else here."""
-        if not self._collectors:
-            return await collect_body(
-                self._collector, decode_body(body), kind=kind, source=source,
-                received_at=received_at,
-            )  # fmt: skip
-        collector = self._collectors[self._next_collector % len(self._collectors)]
-        self._next_collector += 1
-        return await collector.collect_body(body, kind=kind, source=source, received_at=received_at)
+        self._collecting += 1
+        try:
+            if not self._collectors:
+                return await collect_body(
+                    self._collector, decode_body(body), kind=kind, source=source,
+                    received_at=received_at,
+                )  # fmt: skip
+            collector = self._collectors[self._next_collector % len(self._collectors)]
+            self._next_collector += 1
+            return await collector.collect_body(
+                body, kind=kind, source=source, received_at=received_at
+            )
+        finally:
+            self._collecting -= 1
 
     async def processed(self, offset: Offset, timeout: float = 5.0) -> bool:
         """Wait until the live state reflects ``offset`` (read-your-writes)."""

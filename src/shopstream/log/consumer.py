@@ -27,7 +27,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -161,6 +161,7 @@ class Consumer:
         *,
         slice_size: int = 500,
         step: int = 8,
+        busy: Callable[[], bool] = lambda: False,
         save_every_events: int = 50_000,
         save_every_seconds: float = 30.0,
         freezer: GcFreezer | None = None,
@@ -171,6 +172,7 @@ class Consumer:
         self._states = states
         self._slice = slice_size
         self._step = step
+        self.busy = busy
         self._save_events = save_every_events
         self._save_seconds = save_every_seconds
         self._saved_offset = Offset(0)
@@ -201,12 +203,18 @@ class Consumer:
             records = await self._log.read(self._processor.offset, self._slice)
             if not records:
                 return applied
-            for start in range(0, len(records), self._step):
-                step = records[start : start + self._step]
+            start = 0
+            while start < len(records):
+                # While events are being collected, a few at a time: each request's turns
+                # of the loop come between steps. Otherwise the whole slice, so what was just
+                # acknowledged is visible to the next read.
+                size = self._step if self.busy() else len(records)
+                step = records[start : start + size]
+                start += size
                 self._processor.apply((r.offset, r.message) for r in step)
                 applied += len(step)
                 self._freezer.applied(len(step))
-                await asyncio.sleep(0)  # requests waiting on the loop go first
+                await asyncio.sleep(0)
             await self._maybe_save()
 
     async def run(self) -> None:
