@@ -172,7 +172,9 @@ class Engine:
         )
         self._collectors = tuple(collectors)
         self._next_collector = 0
-        self._collecting = 0  # collection requests in flight: processing steps aside
+        # Requests in collector processes: processing steps aside meanwhile (collecting here,
+        # it would only take longer to show what was collected).
+        self._collecting = 0
         self.consumer.busy = lambda: self._collecting > 0
         self._closers = closers
         self._indexer: asyncio.Task[None] | None = None
@@ -327,15 +329,15 @@ class Engine:
     ) -> CollectResult:
         """Collect a request's body (``kind``: ``batch`` or one message type), in a collector
         process when there are some (in turn), else here."""
+        if not self._collectors:
+            return await collect_body(
+                self._collector, decode_body(body), kind=kind, source=source,
+                received_at=received_at,
+            )  # fmt: skip
+        collector = self._collectors[self._next_collector % len(self._collectors)]
+        self._next_collector += 1
         self._collecting += 1
         try:
-            if not self._collectors:
-                return await collect_body(
-                    self._collector, decode_body(body), kind=kind, source=source,
-                    received_at=received_at,
-                )  # fmt: skip
-            collector = self._collectors[self._next_collector % len(self._collectors)]
-            self._next_collector += 1
             return await collector.collect_body(
                 body, kind=kind, source=source, received_at=received_at
             )
