@@ -26,7 +26,9 @@ def test_it_freezes_every_so_many_events_and_thaws_now_and_then() -> None:
     assert first > 0
     kept = [[n] for n in range(1000)]  # new tracked objects
     freezer.applied(25)  # 10 more (more than enough): second freeze takes them too
-    assert gc.get_freeze_count() >= first + len(kept)
+    # Frozen objects that die meanwhile leave the count (threads of earlier tests finish and
+    # drop a few), so the new ones are counted with some room.
+    assert gc.get_freeze_count() - first >= len(kept) * 0.9
     freezer.applied(10)  # third: thaw, so that frozen cycles can be collected
     assert gc.get_freeze_count() == 0
 
