@@ -20,7 +20,7 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from itertools import chain
@@ -79,6 +79,23 @@ def connect(path: Path, *, fsync: FsyncPolicy = "full") -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous={'FULL' if fsync == 'full' else 'NORMAL'}")
     conn.execute("PRAGMA busy_timeout=5000")
     return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on a :func:`connect` connection, committed or rolled back whole.
+
+    Those connections are in autocommit mode (``isolation_level=None``), where ``with conn``
+    does not begin a transaction: an ``executemany`` there commits every row on its own.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class SQLiteEventLog:

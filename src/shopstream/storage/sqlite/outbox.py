@@ -25,7 +25,7 @@ from shopstream.deliver import (
     OutcomeStatus,
     Settlement,
 )
-from shopstream.storage.sqlite.log import FsyncPolicy, connect
+from shopstream.storage.sqlite.log import FsyncPolicy, connect, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -81,18 +81,13 @@ class SQLiteOutbox:
             return 0
         with self._lock:
             before = self._conn.total_changes
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(self._conn):
                 self._conn.executemany(
                     "INSERT INTO outbox (key, customer_id, channel, kind, trigger_id, offer_id, "
                     "decision_id, payload, at, status, due_at, updated_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
                     rows,
                 )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
             new = self._conn.total_changes - before
         if new:
             for callback in self._watchers:
@@ -134,23 +129,17 @@ class SQLiteOutbox:
             for s in settlements
         ]  # fmt: skip
         outcomes = [(s.key, s.outcome, at, s.detail) for s in settlements]
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany(
-                    "UPDATE outbox SET status = ?, updated_at = ?, last_error = ?, "
-                    "due_at = COALESCE(?, due_at) WHERE key = ?",
-                    updates,
-                )
-                self._conn.executemany(
-                    "INSERT INTO delivery_outcomes (key, status, at, detail) "
-                    "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM outbox WHERE key = ?1)",
-                    outcomes,
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, transaction(self._conn):
+            self._conn.executemany(
+                "UPDATE outbox SET status = ?, updated_at = ?, last_error = ?, "
+                "due_at = COALESCE(?, due_at) WHERE key = ?",
+                updates,
+            )
+            self._conn.executemany(
+                "INSERT INTO delivery_outcomes (key, status, at, detail) "
+                "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM outbox WHERE key = ?1)",
+                outcomes,
+            )
 
     def delivered(
         self, key: str, status: OutcomeStatus, *, now: datetime, detail: str = ""

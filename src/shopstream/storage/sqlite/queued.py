@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from shopstream.storage.sqlite.log import transaction
+
 T = TypeVar("T")
 
 
@@ -56,7 +58,7 @@ class QueuedInserts(Generic[T]):
             except queue.Empty:
                 break
         if rows:
-            with self._lock, self._conn:
+            with self._lock, transaction(self._conn):
                 self._conn.executemany(self._insert, rows)
 
     def stop(self) -> None:
