@@ -139,14 +139,18 @@ class GcFreezer:
 class Consumer:
     """Keeps a processor up to date with the log and saves its state now and then.
 
-    Processing runs on the event loop in small steps, so readers of the state (the API) never
-    see a half-applied event and need no locks. Records are read ``slice_size`` at a time and
-    applied ``step`` at a time, the loop serving waiting requests between steps: a request
-    waits for at most one step (about a millisecond), not for a slice, however far behind the
-    processor is. While collection outpaces processing, requests are answered at collection's
-    pace and the processor catches up afterwards.
+    Processing runs on the event loop, so readers of the state (the API) never see a
+    half-applied event and need no locks. Records are read ``slice_size`` at a time. While
+    ``busy()`` (collection requests are waiting on collector processes), they are applied
+    ``step`` at a time, and after each step processing pauses for long enough that it takes at
+    most ``busy_share`` of the loop's time: a request waits for at most one step (about a
+    millisecond), and collection runs at its own pace while processing still moves on, so a
+    long burst cannot freeze the live state. The events are durable before they are
+    acknowledged; the processor catches up when the burst is over. Otherwise each slice is
+    applied whole, so what was just acknowledged is visible to the next read.
 
     Args:
+        busy_share: the most of the loop's time processing takes while ``busy()``.
         freezer: how the processor's growing state is kept out of the garbage collector's
             walks (:class:`GcFreezer`; ``GcFreezer(None)`` to leave the collector alone).
         fork_saves: save periodically in a forked child (see the module's docstring) when
@@ -162,6 +166,7 @@ class Consumer:
         slice_size: int = 500,
         step: int = 8,
         busy: Callable[[], bool] = lambda: False,
+        busy_share: float = 0.25,
         save_every_events: int = 50_000,
         save_every_seconds: float = 30.0,
         freezer: GcFreezer | None = None,
@@ -172,6 +177,10 @@ class Consumer:
         self._states = states
         self._slice = slice_size
         self._step = step
+        if not 0 < busy_share <= 1:
+            msg = f"busy_share must be in (0, 1]; got {busy_share}"
+            raise ValueError(msg)
+        self._pause_ratio = (1 - busy_share) / busy_share
         self.busy = busy
         self._save_events = save_every_events
         self._save_seconds = save_every_seconds
@@ -205,16 +214,17 @@ class Consumer:
                 return applied
             start = 0
             while start < len(records):
-                # While events are being collected, a few at a time: each request's turns
-                # of the loop come between steps. Otherwise the whole slice, so what was just
-                # acknowledged is visible to the next read.
-                size = self._step if self.busy() else len(records)
+                busy = self.busy()
+                size = self._step if busy else len(records)
                 step = records[start : start + size]
                 start += size
+                began = time.perf_counter()
                 self._processor.apply((r.offset, r.message) for r in step)
                 applied += len(step)
                 self._freezer.applied(len(step))
-                await asyncio.sleep(0)
+                # While collecting, processing takes at most its share of the loop's time.
+                pause = (time.perf_counter() - began) * self._pause_ratio if busy else 0.0
+                await asyncio.sleep(pause)
             await self._maybe_save()
 
     async def run(self) -> None:
