@@ -169,3 +169,7 @@ async def test_unknown_ids_are_404_and_reads_need_a_server_key(
     response = await http.get("/v1/decisions/d_nope", auth=("wk_test", ""))
     assert response.status_code == 403
     assert (await http.get("/v1/decisions/d_nope", headers=ADMIN)).status_code == 404
+    for bad in ("d%00x", "d%20x", "x" * 257):
+        response = await http.get(f"/v1/decisions/{bad}", headers=SERVER)
+        assert response.status_code == 400, response.text
+        assert response.json()["field"] == "decisionId"

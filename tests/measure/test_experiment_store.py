@@ -183,6 +183,10 @@ async def test_two_scaled_out_api_processes_share_one_definition(
         assert bad.status_code == 400
         assert bad.json()["field"].startswith("experiments.yaml:1: experiments.0")
         assert (await a.put("/v1/experiments", content=TWO, headers=SERVER)).status_code == 403
+        nul = TWO.replace("{a: 3, b: 1}", '{a: 3, "b\\0": 1}')  # YAML's escape of a NUL
+        bad = await a.put("/v1/experiments", content=nul, headers=ADMIN)
+        assert bad.status_code == 400, bad.text
+        assert bad.json()["field"] == "experiments.yaml:6: experiments.1"
         response = await a.put("/v1/experiments", content=TWO, headers=ADMIN)
         assert response.status_code == 200, response.text
         started = time.monotonic()

@@ -92,6 +92,9 @@ class ExperimentSpec(_Strict):
         if not self.exposure.triggers and not self.exposure.placements:
             msg = "exposure must name at least one trigger or placement"
             raise ValueError(msg)
+        if _has_nul(self.model_dump()):  # no store keeps one (PostgreSQL refuses it)
+            msg = "no name or text may contain a NUL character"
+            raise ValueError(msg)
         return self
 
     @property
@@ -146,6 +149,16 @@ class ExperimentsFile(_Strict):
             if covered:
                 arms[spec.id] = spec.arm_of(customer_id)
         return arms
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def load_experiments(path: Path) -> ExperimentsFile:
