@@ -82,6 +82,8 @@ class PostgresExperiments:
                 self.refresh()
             except PostgresUnavailable:
                 logger.warning("experiments: PostgreSQL is away; the last definitions stay")
+            except Exception:  # e.g. a row this version cannot read: keep polling
+                logger.exception("experiments: reloading failed; the last definitions stay")
 
     def close(self) -> None:
         self._stop.set()
