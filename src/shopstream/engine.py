@@ -8,7 +8,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from shopstream.decide import (
     ConfigFiles,
     DecideRuntime,
     Decision,
+    DecisionId,
     LiveDecide,
 )
 from shopstream.decide import decide as decide_for
@@ -68,11 +69,15 @@ from shopstream.log.remote import RemoteCollector
 from shopstream.log.requests import collect_body, decode_body
 from shopstream.measure import (
     Activity,
+    DecisionLog,
     Exposure,
     ExposureLog,
+    LoggedDecision,
+    MemoryDecisionLog,
     MemoryOutcomeLog,
     OutcomeLog,
     measured_event,
+    ranked_in_order,
 )
 from shopstream.profiles import (
     AuditLog,
@@ -97,6 +102,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _INDEX_EVERY_SECONDS = 1.0
+_RECOMMEND_POLICY = "blend@1"
 
 
 class Engine:
@@ -116,6 +122,7 @@ class Engine:
         *,
         audit: AuditLog | None = None,
         exposures: ExposureLog | None = None,
+        decisions: DecisionLog | None = None,
         outbox: Outbox | None = None,
         audiences: AudienceStore | None = None,
         deliver_config: DeliverConfig | None = None,
@@ -142,6 +149,8 @@ class Engine:
         # Segment membership is read through ``self.bidder.segments`` (a SegmentMembership).
         self.bidder = Bidder(BidRules.from_mapping(settings.bid_rules), lambda: self.trends)
         self.exposures = exposures
+        # Every answer whole, readable by its decision id (GET /v1/decisions/{id}).
+        self.decisions: DecisionLog = decisions if decisions is not None else MemoryDecisionLog()
         # Where fired triggers write their activations; the deliverer sends from it.
         self.outbox: Outbox = outbox if outbox is not None else MemoryOutbox()
         self.audiences: AudienceStore = audiences if audiences is not None else MemoryAudiences()
@@ -184,10 +193,10 @@ class Engine:
     @classmethod
     def from_settings(cls, settings: Settings) -> Engine:
         """Build the engine on the backend the settings select (the embedded one by default)."""
-        from shopstream.storage.configdir import ConfigDirectory
+        from shopstream.storage.configdir import ConfigDirectory, FileExperiments
 
         # Files of the config dir, whatever the backend (a broken one fails here, at start).
-        experiments = ExperimentBook(settings.config_dir / "experiments.yaml")
+        config_dir = ConfigDirectory(settings.config_dir)
         deliver_config = load_deliver_config(settings.config_dir / "channels.yaml")
         if settings.redis_url is not None or settings.postgres_url is not None:
             from shopstream.storage.scaleout import build
@@ -195,14 +204,15 @@ class Engine:
             parts = build(settings)
             return cls(
                 settings, parts.log, parts.states, parts.index, audit=parts.audit,
-                exposures=parts.exposures, outbox=parts.outbox, audiences=parts.audiences,
-                outcomes=parts.outcomes, config_files=ConfigDirectory(settings.config_dir),
-                deliver_config=deliver_config, experiments=experiments,
+                exposures=parts.exposures, decisions=parts.decisions, outbox=parts.outbox,
+                audiences=parts.audiences, outcomes=parts.outcomes, config_files=config_dir,
+                deliver_config=deliver_config, experiments=ExperimentBook(parts.experiments),
                 closers=parts.closers,
             )  # fmt: skip
         from shopstream.storage.sqlite import (
             SQLiteAudiences,
             SQLiteAuditLog,
+            SQLiteDecisionLog,
             SQLiteEventLog,
             SQLiteExposureLog,
             SQLiteIdentityIndex,
@@ -217,17 +227,18 @@ class Engine:
         index = SQLiteIdentityIndex(data / "index.db", data / "events.db")
         audit = SQLiteAuditLog(data / "audit.db", fsync=settings.fsync)
         exposures = SQLiteExposureLog(data / "exposures.db")
+        decisions = SQLiteDecisionLog(data / "decisions.db")
         outbox = SQLiteOutbox(data / "outbox.db", fsync=settings.fsync)
         audiences = SQLiteAudiences(data / "outbox.db", fsync=settings.fsync)
         outcomes = SQLiteOutcomeLog(data / "outcomes.db")
         return cls(
             settings, log, states, index, audit=audit,
-            exposures=exposures, outbox=outbox, audiences=audiences,
-            deliver_config=deliver_config, outcomes=outcomes, experiments=experiments,
-            config_files=ConfigDirectory(settings.config_dir),
+            exposures=exposures, decisions=decisions, outbox=outbox, audiences=audiences,
+            deliver_config=deliver_config, outcomes=outcomes,
+            experiments=ExperimentBook(FileExperiments(config_dir)), config_files=config_dir,
             collectors=_collector_processes(settings, log),
-            closers=(states.close, index.close, audit.close, exposures.close, outbox.close,
-                     audiences.close, outcomes.close),
+            closers=(states.close, index.close, audit.close, exposures.close, decisions.close,
+                     outbox.close, audiences.close, outcomes.close),
         )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -466,7 +477,7 @@ class Engine:
         now: datetime | None = None,
     ) -> tuple[str, list[Item]]:
         """Ranked products for a customer and placement, each with its reason; the answer is
-        recorded as an exposure under the returned decision id."""
+        recorded as an exposure and in the decisions log under the returned decision id."""
         at = now or utcnow()
         live = self.recommender
         items = answer(request, customer_id, self.profiles.get(customer_id),
@@ -474,13 +485,20 @@ class Engine:
                        rules=self.recommend_rules, now=at.timestamp(), trends=self.trends,
                        store_weight=live.weights.store_trending, content=live.content,
                        store_cache=live.store_cache)  # fmt: skip
-        decision_id = f"d_{uuid.uuid4().hex}"
+        decision_id = DecisionId(f"d_{uuid.uuid4().hex}")
+        placement = request.placement.value
         if self.exposures is not None:
             self.exposures.record(Exposure(
-                decision_id, customer_id, request.placement.value, channel,
+                decision_id, customer_id, placement, channel,
                 tuple(i.product_id for i in items), tuple(i.reason for i in items),
-                "blend@1", at,
+                _RECOMMEND_POLICY, at,
             ))  # fmt: skip
+        actions = ranked_in_order([(i.product_id, i.score, i.reason) for i in items])
+        context = {"productId": request.product_id, "storeId": request.store_id}
+        self._log_decision(
+            Decision(decision_id, actions, _RECOMMEND_POLICY), customer_id, placement, channel,
+            at, {k: v for k, v in context.items() if v is not None},
+        )  # fmt: skip
         return decision_id, items
 
     def bid(self, request: BidRequest, *, now: float | None = None) -> Bid:
@@ -496,30 +514,47 @@ class Engine:
         placement: str,
         channel: str = "web",
         limit: int | None = None,
+        context: Mapping[str, str] | None = None,
         now: datetime | None = None,
     ) -> Answer:
         """Every eligible action for the customer, ranked, each with reason and propensity;
-        recorded as an exposure under the answer's decision id."""
+        recorded in the decisions log (with ``context``: what the request was about) and,
+        when there are actions, as an exposure, under the answer's decision id."""
         at = now or utcnow()
         answer = decide_for(
             self.decide_state, customer_id, placement=placement, channel=channel, now=at,
             limit=limit,
         )  # fmt: skip
-        if answer.actions:
-            self._decided(answer.decision, customer_id, placement, channel, at)
+        self._decided(answer.decision, customer_id, placement, channel, at, context or {})
         return answer
 
     def _decided(
         self, decision: Decision, customer_id: CustomerId, placement: str, channel: str,
-        at: datetime,
+        at: datetime, context: Mapping[str, str],
     ) -> None:  # fmt: skip
-        if self.exposures is not None:
+        """Log a decision of the decide service or of a trigger (``trigger:<id>``)."""
+        self._log_decision(decision, customer_id, placement, channel, at, context)
+        if self.exposures is not None and decision.actions:
             self.exposures.record(Exposure(
                 decision.decision_id, customer_id, placement, channel,
                 tuple(ProductId(a.arm) for a in decision.actions),
                 tuple(a.reason for a in decision.actions), decision.policy, at,
                 tuple(a.propensity for a in decision.actions),
             ))  # fmt: skip
+
+    def _log_decision(
+        self, decision: Decision, customer_id: CustomerId, placement: str, channel: str,
+        at: datetime, context: Mapping[str, str],
+    ) -> None:  # fmt: skip
+        arms = self.experiments.arms_of(customer_id, placement=placement, at=at)
+        self.decisions.record(LoggedDecision.of(
+            decision, customer_id, placement=placement, channel=channel, at=at,
+            context=context, experiments=arms,
+        ))  # fmt: skip
+
+    def decision(self, decision_id: str) -> LoggedDecision | None:
+        """The logged decision (an answer of :meth:`decide`, :meth:`recommend` or a trigger)."""
+        return self.decisions.get(decision_id)
 
     # -- operator changes: logged, so a replay reproduces them ------------------------------------
 

@@ -1,13 +1,12 @@
-"""Experiments over a live engine: the definitions in ``experiments.yaml`` (reloaded when the
-file changes), holdouts honoured at delivery, and results analysed by exposure."""
+"""Experiments over a live engine: the definitions (``experiments.yaml``, reloaded when the
+file changes, or PostgreSQL's ``experiments`` table on scale-out), holdouts honoured at
+delivery, and results analysed by exposure."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shopstream.core import InvalidConfigFile
@@ -16,7 +15,8 @@ from shopstream.measure import HOLDOUT
 from shopstream.measure.experiment_config import (
     ExperimentsFile,
     ExperimentSpec,
-    load_experiments,
+    ExperimentStore,
+    MemoryExperiments,
 )
 from shopstream.reporting import resolver
 
@@ -28,41 +28,42 @@ _PAGE = 5000
 
 
 class ExperimentBook:
-    """The experiments of ``path``, read again whenever the file changes on disk."""
+    """The experiments of a store (``experiments.yaml``, or PostgreSQL on scale-out), and the
+    last good definitions while a file on disk is invalid."""
 
-    def __init__(self, path: Path | None) -> None:
-        self._path = path
-        self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
-        self._file = ExperimentsFile()
-        self.current()  # a broken file fails at start
+    def __init__(self, store: ExperimentStore | None = None) -> None:
+        self.store: ExperimentStore = store if store is not None else MemoryExperiments()
+        self._good = self.store.current()  # a broken file fails at start
 
     def current(self) -> ExperimentsFile:
         """The definitions; raises ``InvalidConfigFile`` (file, line, field) when the file
         was changed into something invalid."""
-        if self._path is None:
-            return self._file
-        with self._lock:
-            try:
-                stat = self._path.stat()
-                stamp = (stat.st_mtime_ns, stat.st_size)
-            except FileNotFoundError:
-                stamp = None
-            if stamp != self._stamp:
-                self._file = load_experiments(self._path)
-                self._stamp = stamp
-            return self._file
+        self._good = self.store.current()
+        return self._good
+
+    def in_force(self) -> ExperimentsFile:
+        """The definitions, or the last good ones while the file is invalid (never raises:
+        deliveries and decisions go on until the file is fixed)."""
+        try:
+            return self.current()
+        except InvalidConfigFile:
+            return self._good
+
+    def replace(self, text: str) -> ExperimentsFile:
+        """Validate ``text`` and make it the definitions (raises ``InvalidConfigFile``)."""
+        self._good = self.store.replace(text)
+        return self._good
+
+    def arms_of(self, customer_id: CustomerId, *, placement: str, at: datetime) -> dict[str, str]:
+        """The customer's arm in each running experiment exposed at ``placement``."""
+        return self.in_force().arms_of(customer_id, placement=placement, at=at)
 
     def holdout_check(self) -> Callable[[Activation], str | None]:
         """For the deliverer: why an activation is held back (its customer is in the holdout
         of an experiment on its trigger), or ``None``."""
 
         def held_out(activation: Activation) -> str | None:
-            try:
-                book = self.current()
-            except InvalidConfigFile:
-                book = self._file  # the last good definitions, until the file is fixed
-            for spec in book.experiments:
+            for spec in self.in_force().experiments:
                 if (
                     spec.holdout
                     and activation.trigger_id in spec.exposure.triggers

@@ -12,6 +12,7 @@ from shopstream.decide import Activation
 from shopstream.experimenting import ExperimentBook
 from shopstream.measure import HOLDOUT
 from shopstream.measure.experiment_config import parse_experiments
+from shopstream.storage.configdir import ConfigDirectory, FileExperiments
 
 GOOD = """\
 experiments:
@@ -67,7 +68,7 @@ def test_the_book_reloads_a_changed_file_and_keeps_holdouts_from_delivery(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "experiments.yaml"
-    book = ExperimentBook(path)
+    book = ExperimentBook(FileExperiments(ConfigDirectory(tmp_path)))
     assert book.current().experiments == []
     path.write_text(GOOD)
     assert list(book.current().by_id()) == ["cart-offer", "home-recs"]

@@ -18,6 +18,7 @@ from shopstream.api import (
     collect,
     dashboard,
     decide,
+    decisions,
     deliveries,
     errors,
     experiments,
@@ -70,6 +71,7 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app.include_router(trends.router)
     app.include_router(bids.router)
     app.include_router(decide.router)
+    app.include_router(decisions.router)
     app.include_router(associate.router)
     app.include_router(audit.router)
     app.include_router(outbox.router)

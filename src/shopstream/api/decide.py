@@ -41,9 +41,11 @@ async def decide(request: Request, body: DecideIn) -> JSON:
     require(request, Scope.SERVER)
     engine: Engine = request.app.state.engine
     customer_id = shopper_of(engine, body.customer, "decide.customer")
+    context = {k: v for k, v in body.context.model_dump().items() if v is not None}
     answer = engine.decide(
-        customer_id, placement=body.placement.value, channel=body.channel, limit=body.limit
-    )
+        customer_id, placement=body.placement.value, channel=body.channel, limit=body.limit,
+        context=context,
+    )  # fmt: skip
     return JSON({
         "decisionId": answer.decision.decision_id,
         "customerId": customer_id,

@@ -1,4 +1,5 @@
-"""Experiments over HTTP (server or admin key): the definitions and their results."""
+"""Experiments over HTTP: the definitions (server key to read, admin key to replace) and
+their results (server key)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,49 @@ from shopstream.api.admin import require
 from shopstream.api.auth import Scope
 from shopstream.api.errors import ProblemError
 from shopstream.api.responses import JSON
-from shopstream.core import utcnow
+from shopstream.core import InvalidConfigFile, utcnow
 from shopstream.engine import Engine
 from shopstream.experimenting import results as experiment_results
+from shopstream.measure.experiment_config import ExperimentsFile
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 
 
+_MAX_BYTES = 512 * 1024
+
+
 @router.get("")
 async def experiments(request: Request) -> JSON:
-    """The experiments of ``experiments.yaml`` as they are now."""
+    """The experiments as they are now (``experiments.yaml``; PostgreSQL's on scale-out)."""
     require(request, Scope.SERVER)
     engine: Engine = request.app.state.engine
-    book = engine.experiments.current()
+    return _listed(engine.experiments.current())
+
+
+@router.put("")
+async def replace(request: Request) -> JSON:
+    """Replace every definition with the body, ``experiments.yaml``'s YAML; 400 names the
+    line and field. On scale-out every API process has it within about a second."""
+    require(request, Scope.ADMIN)
+    engine: Engine = request.app.state.engine
+    raw = await request.body()
+    if len(raw) > _MAX_BYTES:
+        msg = f"experiments must be at most {_MAX_BYTES} bytes; got {len(raw)}"
+        raise ProblemError(413, "measure.experiments-too-large", msg, field="body")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProblemError(
+            400, "config.invalid", "the body must be UTF-8 YAML", field="body"
+        ) from None
+    try:
+        book = await asyncio.to_thread(engine.experiments.replace, text)
+    except InvalidConfigFile as exc:
+        raise ProblemError(400, exc.code, exc.message, field=exc.field) from None
+    return _listed(book)
+
+
+def _listed(book: ExperimentsFile) -> JSON:
     return JSON({"experiments": [spec.model_dump(mode="json") for spec in book.experiments]})
 
 
@@ -41,7 +72,7 @@ async def results(
     engine: Engine = request.app.state.engine
     spec = engine.experiments.current().by_id().get(experiment_id)
     if spec is None:
-        msg = f"no experiment {experiment_id!r} in experiments.yaml"
+        msg = f"no experiment {experiment_id!r} in {engine.experiments.store.where}"
         raise ProblemError(404, "measure.unknown-experiment", msg, field="experimentId")
     now = utcnow() if at is None else (at.replace(tzinfo=UTC) if at.tzinfo is None else at)
     return JSON(await asyncio.to_thread(experiment_results, engine, spec, now))

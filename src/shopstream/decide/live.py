@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,8 +42,9 @@ from shopstream.profiles.live import LiveState
 
 logger = logging.getLogger(__name__)
 
-Decided = Callable[[Decision, CustomerId, str, str, datetime], None]
-"""Told of every decision made (customer, placement, channel, time): exposures."""
+Decided = Callable[[Decision, CustomerId, str, str, datetime, Mapping[str, str]], None]
+"""Told of every decision made (customer, placement, channel, time, context: what it was
+about): exposures and the decisions log."""
 
 _DAY = 86400.0
 _EXPIRE_EVERY = 10_000
@@ -421,7 +422,8 @@ class LiveDecide:
         self.stats[f"{trigger.id}: fired"] += 1
         if self._decided is not None:
             decision = Decision.from_ranking(decision_id, ranking)
-            self._decided(decision, customer_id, f"trigger:{trigger.id}", channel, at)
+            context = {name: str(value) for name, value in about.items()}
+            self._decided(decision, customer_id, f"trigger:{trigger.id}", channel, at, context)
 
     def _expire(self, now: float) -> None:
         self._since_expiry = 0

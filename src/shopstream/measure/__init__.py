@@ -1,8 +1,9 @@
 """Measure: what the loop achieves. The live activity of the stream that the marketers'
 dashboard shows (events per second by channel, the shopping funnel, orders, revenue and
-conversion); exposures; experiment and holdout assignment (:func:`assign`); attribution of
-conversions to touches (:func:`attribute`); the ordered funnel per customer
-(:func:`funnel`); always-valid sequential tests (:func:`msprt`).
+conversion); exposures and the decisions log (every answer, readable by its id);
+experiment and holdout assignment (:func:`assign`); attribution of conversions to touches
+(:func:`attribute`); the ordered funnel per customer (:func:`funnel`); always-valid
+sequential tests (:func:`msprt`).
 
 With numpy and scipy (``pip install 'shopstream[ml]'``), imported from their modules:
 :mod:`~shopstream.measure.proportions` (two-proportion z-test),
@@ -29,6 +30,14 @@ from shopstream.measure.attribution import (
     Touch,
     TouchKey,
     attribute,
+)
+from shopstream.measure.decisions import (
+    DecisionLog,
+    LoggedDecision,
+    MemoryDecisionLog,
+    actions_from_json,
+    actions_to_json,
+    ranked_in_order,
 )
 from shopstream.measure.errors import (
     InvalidExperiment,
@@ -65,6 +74,7 @@ __all__ = (
     "Conversion",
     "Credit",
     "CustomerTouch",
+    "DecisionLog",
     "Exposure",
     "ExposureLog",
     "FirstTouch",
@@ -77,9 +87,11 @@ __all__ = (
     "Kpis",
     "LastTouch",
     "Linear",
+    "LoggedDecision",
     "Look",
     "MeasureError",
     "MeasuredEvent",
+    "MemoryDecisionLog",
     "MemoryOutcomeLog",
     "MissingExtra",
     "OutcomeLog",
@@ -89,6 +101,8 @@ __all__ = (
     "TimeDecay",
     "Touch",
     "TouchKey",
+    "actions_from_json",
+    "actions_to_json",
     "assign",
     "attribute",
     "attribution_report",
@@ -102,5 +116,6 @@ __all__ = (
     "model_named",
     "msprt",
     "order_value",
+    "ranked_in_order",
     "served_touches",
 )

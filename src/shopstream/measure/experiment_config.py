@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -91,6 +92,9 @@ class ExperimentSpec(_Strict):
         if not self.exposure.triggers and not self.exposure.placements:
             msg = "exposure must name at least one trigger or placement"
             raise ValueError(msg)
+        if _has_nul(self.model_dump()):  # no store keeps one (PostgreSQL refuses it)
+            msg = "no name or text may contain a NUL character"
+            raise ValueError(msg)
         return self
 
     @property
@@ -129,11 +133,76 @@ class ExperimentsFile(_Strict):
     def by_id(self) -> dict[str, ExperimentSpec]:
         return {spec.id: spec for spec in self.experiments}
 
+    def arms_of(self, customer_id: CustomerId, *, placement: str, at: datetime) -> dict[str, str]:
+        """The customer's arm in each experiment running at ``at`` whose exposure covers
+        ``placement`` (``trigger:<id>`` for a trigger's activation)."""
+        trigger = placement.removeprefix("trigger:") if placement.startswith("trigger:") else None
+        arms = {}
+        for spec in self.experiments:
+            if at < spec.start or (spec.end is not None and at >= spec.end):
+                continue
+            covered = (
+                trigger in spec.exposure.triggers
+                if trigger is not None
+                else placement in spec.exposure.placements
+            )
+            if covered:
+                arms[spec.id] = spec.arm_of(customer_id)
+        return arms
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
 
 def load_experiments(path: Path) -> ExperimentsFile:
     """Read ``experiments.yaml``; a missing file defines no experiment."""
     return load_model(path, ExperimentsFile) if path.exists() else ExperimentsFile()
 
 
-def parse_experiments(text: str) -> ExperimentsFile:
-    return parse_model(text, ExperimentsFile, name="experiments.yaml")
+def parse_experiments(text: str, *, name: str = "experiments.yaml") -> ExperimentsFile:
+    return parse_model(text, ExperimentsFile, name=name)
+
+
+class ExperimentStore(Protocol):
+    """Where the definitions live: ``experiments.yaml`` on the embedded backend, PostgreSQL's
+    ``experiments`` table on scale-out (shared by every API process)."""
+
+    where: str
+    """What the definitions are called in messages (the file, or the table)."""
+
+    def current(self) -> ExperimentsFile:
+        """The definitions in force; cheap, it runs on every decision. Raises
+        ``InvalidConfigFile`` (file, line, field) when a file was changed into something
+        invalid."""
+        ...
+
+    def replace(self, text: str) -> ExperimentsFile:
+        """Make ``text`` (``experiments.yaml``'s form) the definitions, once it validates.
+
+        Raises:
+            InvalidConfigFile: naming the line and field; nothing is changed.
+        """
+        ...
+
+
+class MemoryExperiments:
+    """:class:`ExperimentStore` in memory, for an engine built without a config directory."""
+
+    where = "experiments (in memory)"
+
+    def __init__(self, text: str = "") -> None:
+        self._file = parse_experiments(text)
+
+    def current(self) -> ExperimentsFile:
+        return self._file
+
+    def replace(self, text: str) -> ExperimentsFile:
+        self._file = parse_experiments(text)
+        return self._file

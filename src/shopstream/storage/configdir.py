@@ -1,10 +1,18 @@
-"""Decide's YAML files in a directory: ``triggers.yaml``, ``offers.yaml``, ``segments.yaml``."""
+"""The YAML files of the config directory: decide's ``triggers.yaml``, ``offers.yaml`` and
+``segments.yaml``, and measure's ``experiments.yaml`` (the embedded backend's experiments)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
+
+from shopstream.measure.experiment_config import (
+    ExperimentsFile,
+    load_experiments,
+    parse_experiments,
+)
 
 
 class ConfigDirectory:
@@ -46,4 +54,41 @@ class ConfigDirectory:
         return tuple(marks)
 
 
-__all__ = ("ConfigDirectory",)
+class FileExperiments:
+    """:class:`~shopstream.measure.experiment_config.ExperimentStore` on ``experiments.yaml``
+    in ``directory``: read again whenever the file changes on disk (a stat per call),
+    replaced atomically."""
+
+    def __init__(self, directory: ConfigDirectory) -> None:
+        self._directory = directory
+        self._path = directory.path / "experiments.yaml"
+        self.where = str(self._path)
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._file = ExperimentsFile()
+        self.current()  # a broken file fails at start
+
+    def current(self) -> ExperimentsFile:
+        with self._lock:
+            stamp = self._stat()
+            if stamp != self._stamp:
+                self._file = load_experiments(self._path)
+                self._stamp = stamp
+            return self._file
+
+    def replace(self, text: str) -> ExperimentsFile:
+        parsed = parse_experiments(text, name=self.where)
+        with self._lock:
+            self._directory.write("experiments", text)
+            self._file, self._stamp = parsed, self._stat()
+        return parsed
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            stat = self._path.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+
+__all__ = ("ConfigDirectory", "FileExperiments")

@@ -23,14 +23,17 @@ from shopstream.core import Offset
 from shopstream.deliver import AudienceStore, Outbox
 from shopstream.events import Message, message_from_json, message_to_json
 from shopstream.log import DeadLetter, EventIndex, EventLog, LogRecord, StateStore
-from shopstream.measure import ExposureLog, OutcomeLog
+from shopstream.measure import DecisionLog, ExposureLog, OutcomeLog
+from shopstream.measure.experiment_config import ExperimentStore, load_experiments
 from shopstream.profiles import AuditLog
 from shopstream.scaleout import ArchivedEvent, Worker
 from shopstream.storage.postgres import (
     PostgresArchive,
     PostgresAudiences,
     PostgresAuditLog,
+    PostgresDecisionLog,
     PostgresEventIndex,
+    PostgresExperiments,
     PostgresExposureLog,
     PostgresOutbox,
     PostgresOutcomeLog,
@@ -126,6 +129,8 @@ class ScaleOutParts:
     states: StateStore
     index: EventIndex
     exposures: ExposureLog
+    decisions: DecisionLog
+    experiments: ExperimentStore
     audit: AuditLog
     outbox: Outbox
     audiences: AudienceStore
@@ -157,13 +162,22 @@ def build(settings: Settings) -> ScaleOutParts:
     states = PostgresStateStore(pg_url, schema)
     index = PostgresEventIndex(pg_url, schema)
     exposures = PostgresExposureLog(pg_url, schema)
+    decisions = PostgresDecisionLog(pg_url, schema)
+    # experiments.yaml seeds the table with the experiments it has never held; from then on
+    # the table is the definition every API process reads (PUT /v1/experiments changes it).
+    experiments = PostgresExperiments(
+        pg_url, schema, seed=load_experiments(settings.config_dir / "experiments.yaml")
+    )
     audit = PostgresAuditLog(pg_url, schema)
     outbox = PostgresOutbox(pg_url, schema)
     audiences = PostgresAudiences(pg_url, schema)
     outcomes = PostgresOutcomeLog(pg_url, schema)
-    closers = (states.close, index.close, exposures.close, audit.close, outbox.close,
-               audiences.close, outcomes.close)  # fmt: skip
-    return ScaleOutParts(log, states, index, exposures, audit, outbox, audiences, outcomes, closers)
+    closers = (states.close, index.close, exposures.close, decisions.close, experiments.close,
+               audit.close, outbox.close, audiences.close, outcomes.close)  # fmt: skip
+    return ScaleOutParts(
+        log, states, index, exposures, decisions, experiments, audit, outbox, audiences,
+        outcomes, closers,
+    )  # fmt: skip
 
 
 def warn_if_not_durable(redis_url: str, ack: str) -> None:

@@ -1,6 +1,7 @@
 """The scale-out system of record on PostgreSQL: migrations, the event archive (partitioned
-by day), processor snapshots, the archive's identifier index, profiles, exposures, the audit log,
-and deliver's and measure's stores: the outbox, audiences, measured events.
+by day), processor snapshots, the archive's identifier index, profiles, exposures, the decisions
+log, experiment definitions, the audit log, and deliver's and measure's stores: the outbox,
+audiences, measured events.
 
 The ``psycopg`` driver is an optional extra (``pip install 'shopstream[postgres]'``); it is
 imported when a store is built, never by importing this package.
@@ -12,6 +13,8 @@ from shopstream.storage.postgres._connection import PostgresUnavailable
 from shopstream.storage.postgres.archive import ArchivedEvent, PostgresArchive
 from shopstream.storage.postgres.audiences import PostgresAudiences
 from shopstream.storage.postgres.audit import PostgresAuditLog
+from shopstream.storage.postgres.decisions import PostgresDecisionLog
+from shopstream.storage.postgres.experiments import PostgresExperiments
 from shopstream.storage.postgres.exposures import PostgresExposureLog
 from shopstream.storage.postgres.index import PostgresEventIndex
 from shopstream.storage.postgres.migrate import Migration, migrate, migrations
@@ -26,7 +29,9 @@ __all__ = (
     "PostgresArchive",
     "PostgresAudiences",
     "PostgresAuditLog",
+    "PostgresDecisionLog",
     "PostgresEventIndex",
+    "PostgresExperiments",
     "PostgresExposureLog",
     "PostgresOutbox",
     "PostgresOutcomeLog",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shopstream.storage.sqlite.audiences import SQLiteAudiences
 from shopstream.storage.sqlite.audit import SQLiteAuditLog
+from shopstream.storage.sqlite.decisions import SQLiteDecisionLog
 from shopstream.storage.sqlite.exposures import SQLiteExposureLog
 from shopstream.storage.sqlite.index import SQLiteIdentityIndex
 from shopstream.storage.sqlite.log import FsyncPolicy, SQLiteEventLog, connect
@@ -15,6 +16,7 @@ __all__ = (
     "FsyncPolicy",
     "SQLiteAudiences",
     "SQLiteAuditLog",
+    "SQLiteDecisionLog",
     "SQLiteEventLog",
     "SQLiteExposureLog",
     "SQLiteIdentityIndex",
