@@ -15,11 +15,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from shopstream.core import utcnow
-from shopstream.events import Message, parse_message
+from shopstream.core import Offset, utcnow
+from shopstream.events import Message, message_to_json, parse_message
 from shopstream.log import DeadLetter, LogUnavailable
+from shopstream.scaleout import ArchivedEvent
 from shopstream.settings import Settings
-from shopstream.storage.scaleout import ScaleOutParts, WorkerParts, build, build_worker
+from shopstream.storage.redis.log import RESEED_GAP
+from shopstream.storage.scaleout import ScaleOutLog, ScaleOutParts, WorkerParts, build, build_worker
 from shopstream.testing import POSTGRES_URL, RedisServer, scaleout_namespace
 
 pytestmark = pytest.mark.integration
@@ -95,13 +97,15 @@ async def test_offsets_and_the_dedupe_window_survive_redis_restarting_empty(
     first, later = events("first", 20), events("later", 10)
     assert await log.append(first) == list(range(1, 21))
     restart_empty(redis)
-    assert await log.last_offset() == 20  # seeded from the archive, not 0
-    assert await log.append(later) == list(range(21, 31))  # never an archived offset again
+    resumed = 20 + RESEED_GAP  # past the archive's high water, and past any append in flight
+    assert await log.last_offset() == resumed  # seeded from the archive, not 0
+    assert await log.append(later) == list(range(resumed + 1, resumed + 11))
     # A retry of events appended before the restart gets their first offsets back.
     assert await log.append(first[:5]) == [1, 2, 3, 4, 5]
     records = await log.read(0, 100)
-    assert [r.offset for r in records] == list(range(1, 31))
+    assert [r.offset for r in records] == [*range(1, 21), *range(resumed + 1, resumed + 11)]
     assert [r.message.message_id for r in records] == [m.message_id for m in first + later]
+    assert [r.offset for r in await log.read(18, 3)] == [19, 20, resumed + 1]
 
 
 async def test_a_reader_after_the_restart_finds_the_archived_log(
@@ -121,11 +125,13 @@ async def test_dead_letters_keep_their_ids_and_read_whole_after_a_restart(
     restart_empty(redis)
     await log.dead_letter([letter("four"), letter("five")])
     got = await log.dead_letters(0, 10)
+    four = 4 + RESEED_GAP  # resumed past the archive's high water, 3
     assert [(d.id, d.reason) for d in got] == [
-        (1, "one"), (2, "two"), (3, "three"), (4, "four"), (5, "five"),
+        (1, "one"), (2, "two"), (3, "three"), (four, "four"), (four + 1, "five"),
     ]  # fmt: skip
     assert got[0] == dataclasses.replace(letter("one"), id=1)  # as stored, from the archive
-    assert [d.id for d in await log.dead_letters(2, 2)] == [3, 4]  # a page across the two
+    assert [d.id for d in await log.dead_letters(2, 2)] == [3, four]  # a page across the two
+    assert [d.id for d in await log.dead_letters(3, 1)] == [four]
 
 
 async def test_workers_carry_on_after_redis_restarts_empty(
@@ -143,5 +149,49 @@ async def test_workers_carry_on_after_redis_restarts_empty(
             break
         with contextlib.suppress(LogUnavailable):
             await workers.worker.step()
-    assert archived(settings) == [(o, m.message_id) for o, m in enumerate(first + later, 1)]
-    assert await workers.log.trim_archived("workers") == 30
+    offsets = [*range(1, 21), *range(21 + RESEED_GAP, 31 + RESEED_GAP)]
+    assert archived(settings) == [
+        (o, m.message_id) for o, m in zip(offsets, first + later, strict=True)
+    ]
+    assert await workers.log.trim_archived("workers") == 30 + RESEED_GAP
+
+
+async def test_with_ack_redis_offsets_resume_past_what_the_api_processes_saved(
+    redis: RedisServer, settings: Settings
+) -> None:
+    """The loss window of ``ack=redis`` on a Redis that keeps nothing: what the workers had not
+    archived is gone, but its offsets are not given again, as an API process's snapshot may
+    have read past them (it would skip a new event given one of them)."""
+    parts = build(settings.model_copy(update={"ack": "redis"}))
+    try:
+        await parts.log.append(events("unarchived", 10))  # no worker runs: in Redis only
+        await parts.states.save("replica", Offset(10), b"state")
+        restart_empty(redis)
+        assert await parts.log.append(events("after", 1)) == [11 + RESEED_GAP]
+        assert [r.offset for r in await parts.log.read(0, 100)] == [11 + RESEED_GAP]
+    finally:
+        await parts.log.close()
+        for close in parts.closers:
+            close()
+
+
+async def test_an_append_in_flight_at_the_restart_keeps_its_offsets(
+    redis: RedisServer, parts: ScaleOutParts, settings: Settings
+) -> None:
+    """A collector ran its append in Redis, Redis lost it, and the archive write commits after
+    another collector rebuilt the log: the two never share an offset (the gap)."""
+    log = parts.log
+    assert isinstance(log, ScaleOutLog)
+    first, in_flight, later = events("first", 3), events("in-flight", 4), events("later", 2)
+    await log.append(first)
+    marked = await log.redis.append_marked(in_flight)  # in Redis, not yet in the archive
+    restart_empty(redis)
+    await log.append(later)
+    await log.archive.archive(
+        [
+            ArchivedEvent(o, log.redis.partition_of(m), message_to_json(m), m, None)
+            for (o, _), m in zip(marked, in_flight, strict=True)
+        ]
+    )  # fmt: skip - the in-flight collector's archive write commits now
+    ids = [m for _, m in archived(settings)]
+    assert ids == [m.message_id for m in first + in_flight + later]

@@ -194,6 +194,11 @@ return 0
 _UNSEEDED = "SHOPSTREAM_UNSEEDED"
 _SEED_PAGE = 10_000
 
+RESEED_GAP = 2**20
+"""How far past the archive's high water a rebuilt log resumes its offsets (and dead-letter
+ids): an append in flight when Redis lost its memory (run in Redis, its archive write not yet
+committed) keeps offsets no later append is given; a jump in a 63-bit space costs nothing."""
+
 
 class ArchivedId(NamedTuple):
     """One archived event's dedupe key and offset, and when it was received."""
@@ -392,9 +397,10 @@ class RedisEventLog:
 
     async def seed(self) -> int:
         """Rebuild what the log keeps in Redis from its history, once: the offset counter and
-        the dead-letter id counter (raised to the history's high water, never lowered), the
-        dedupe map of the window; then mark the log seeded (``P:meta`` ``seeded``), which the
-        append and dead-letter scripts require. Returns the dedupe entries restored.
+        the dead-letter id counter (raised to :data:`RESEED_GAP` past the history's high
+        water, never lowered), the dedupe map of the window; then mark the log seeded
+        (``P:meta`` ``seeded``), which the append and dead-letter scripts require. Returns the
+        dedupe entries restored.
 
         Appends are refused until then, so none is given an offset the archive holds, and a
         retry of an archived event within the window gets its first offset back. Many
@@ -406,6 +412,8 @@ class RedisEventLog:
                     return 0
             history = self._history
             offset, dead = (Offset(0), 0) if history is None else await history.high_water()
+            # A log with history resumes past a gap; a new one (nothing archived) from 1.
+            offset, dead = Offset(offset and offset + RESEED_GAP), dead and dead + RESEED_GAP
             with self._available():
                 await self._seed_counters(keys=[self._offset, self._dead_seq], args=[offset, dead])
             restored = 0 if history is None else await self._seed_dedupe(history)
