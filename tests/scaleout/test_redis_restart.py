@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -187,11 +187,28 @@ async def test_an_append_in_flight_at_the_restart_keeps_its_offsets(
     marked = await log.redis.append_marked(in_flight)  # in Redis, not yet in the archive
     restart_empty(redis)
     await log.append(later)
+    # The in-flight collector's archive write commits now.
     await log.archive.archive(
         [
             ArchivedEvent(o, log.redis.partition_of(m), message_to_json(m), m, None)
             for (o, _), m in zip(marked, in_flight, strict=True)
         ]
-    )  # fmt: skip - the in-flight collector's archive write commits now
+    )
     ids = [m for _, m in archived(settings)]
     assert ids == [m.message_id for m in first + in_flight + later]
+
+
+async def test_the_dedupe_window_is_restored_page_by_page_and_no_further(
+    redis: RedisServer, parts: ScaleOutParts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("shopstream.storage.redis.log._SEED_PAGE", 4)  # pages of 4 ids
+    log = parts.log
+    old = [m.model_copy(update={"received_at": utcnow() - timedelta(days=9)})
+           for m in events("old", 2)]  # fmt: skip
+    recent = events("recent", 11)
+    await log.append(old + recent)
+    restart_empty(redis)
+    assert await log.append(recent) == list(range(3, 14))  # every page restored
+    # Received before the window (7 days and today's bucket): a new event now, as it would
+    # have been had Redis kept its memory (its bucket had expired).
+    assert await log.append(old) == [14 + RESEED_GAP, 15 + RESEED_GAP]

@@ -12,10 +12,12 @@ Redis Cluster slot and every script below runs on a cluster; see :mod:`.hashtags
 - ``P:events:<p>``: partition ``p`` of ``partitions`` (fields ``offset``, ``payload``), for the
   worker pool's consumer groups. An event goes to ``stable_hash(identities[0]) % partitions``,
   so one shopper's events stay in one partition, in order.
-- ``P:meta``: the partition count the log was created with; an append with another count fails
-  rather than scatter a shopper's events over two partitionings.
+- ``P:meta``: the partition count the log was created with (an append with another count fails
+  rather than scatter a shopper's events over two partitionings), and ``seeded``: the sentinel
+  that this Redis holds the log (below).
 - ``P:checkpoints``: a hash from consumer to committed offset.
-- ``P:dead`` and ``P:dead:seq``: the dead-letter stream and its id counter.
+- ``P:dead`` and ``P:dead:seq``: the dead-letter stream and its id counter; the workers
+  archive dead letters and trim them (:meth:`RedisEventLog.trim_dead_letters`).
 
 Every stream entry's id is ``<offset>-0`` (``<id>-0`` for dead letters): ids increase because
 offsets do, so ``read(after)`` is ``XRANGE P:log (<after+1>-0) +`` and a partition entry's id
@@ -50,6 +52,15 @@ retry, a repeat, gets its first offsets back and waits again. The script writes 
 counter even for a batch of repeats, so that wait covers the first append too. A 200 then
 means "on the primary and on ``replicas`` replicas" (in their memory: each fsyncs its AOF by
 its own policy), which survives the loss of the primary's host when a replica is promoted.
+
+Redis restarting empty (no AOF, or an AOF lost with its disk): the append and dead-letter
+scripts refuse to run until ``P:meta`` has ``seeded``; the log then rebuilds itself from its
+history, the PostgreSQL archive (:meth:`RedisEventLog.seed`): the offset and dead-letter
+counters resume :data:`RESEED_GAP` past the archive's high water (never an offset the archive
+holds, or one an append in flight may still archive), and the message ids the archive received
+within the dedupe window go back into their day buckets. Consumer groups, found gone
+(``NOGROUP``), are made again from the start of the new streams. What Redis held and the
+archive did not (with ``ack=redis``, what the workers had not yet archived) is lost.
 
 Connection errors and timeouts become :class:`shopstream.log.LogUnavailable`, so the API
 answers 503 and clients retry.
@@ -429,28 +440,42 @@ class RedisEventLog:
 
     async def _seed_dedupe(self, history: LogHistory) -> int:
         """The archive's message ids received within the live buckets, each into the bucket
-        of its ``received_at`` (the collector's clock, close to Redis's that named it)."""
+        of its ``received_at`` (the collector's clock, close to Redis's that named it). The
+        next page is read from the archive while this one is written to Redis."""
         length, back = self.dedupe_bucket, self.dedupe_buckets_back
         current = await self._now() // length
         since = datetime.fromtimestamp((current - back) * length, UTC)
-        after, restored = Offset(0), 0
-        while True:
-            ids = await history.recent_ids(since, after, _SEED_PAGE)
-            buckets: dict[int, dict[str, int]] = defaultdict(dict)
-            for a in ids:  # by offset: a later first append of a key wins, as lookups find it
-                bucket = min(int(a.received_at.timestamp()) // length, current)
-                buckets[bucket][_dedupe_field(a.source, a.message_id)] = a.offset
-            with self._available():
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for bucket, fields in buckets.items():
-                        key = f"{self.dedupe_base}{bucket * length}"
-                        pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
-                        pipe.expireat(key, (bucket + back + 1) * length)
-                    await pipe.execute()
+        ids = await history.recent_ids(since, Offset(0), _SEED_PAGE)
+        restored = 0
+        while ids:
+            following = (
+                asyncio.ensure_future(history.recent_ids(since, ids[-1].offset, _SEED_PAGE))
+                if len(ids) == _SEED_PAGE
+                else None
+            )
+            try:
+                await self._restore_ids(ids, current)
+            except BaseException:
+                if following is not None:
+                    following.cancel()
+                raise
             restored += len(ids)
-            if len(ids) < _SEED_PAGE:
-                return restored
-            after = ids[-1].offset
+            ids = await following if following is not None else []
+        return restored
+
+    async def _restore_ids(self, ids: Sequence[ArchivedId], current: int) -> None:
+        length, back = self.dedupe_bucket, self.dedupe_buckets_back
+        buckets: dict[int, dict[str, int]] = defaultdict(dict)
+        for a in ids:  # by offset: a later first append of a key wins, as lookups find it
+            bucket = min(int(a.received_at.timestamp()) // length, current)
+            buckets[bucket][_dedupe_field(a.source, a.message_id)] = a.offset
+        with self._available():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for bucket, fields in buckets.items():
+                    key = f"{self.dedupe_base}{bucket * length}"
+                    pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
+                    pipe.expireat(key, (bucket + back + 1) * length)
+                await pipe.execute()
 
     async def _now(self) -> int:
         """Now, in seconds: the stand-in clock, else the Redis server's (as the script's)."""
