@@ -14,12 +14,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis.asyncio as aioredis
 
 from shopstream.core import Offset, utcnow
 from shopstream.events import Message, message_to_json, parse_message
 from shopstream.log import DeadLetter, LogUnavailable
 from shopstream.scaleout import ArchivedEvent
 from shopstream.settings import Settings
+from shopstream.storage.redis import log_tag
 from shopstream.storage.redis.log import RESEED_GAP
 from shopstream.storage.scaleout import ScaleOutLog, ScaleOutParts, WorkerParts, build, build_worker
 from shopstream.testing import POSTGRES_URL, RedisServer, scaleout_namespace
@@ -212,3 +214,18 @@ async def test_the_dedupe_window_is_restored_page_by_page_and_no_further(
     # Received before the window (7 days and today's bucket): a new event now, as it would
     # have been had Redis kept its memory (its bucket had expired).
     assert await log.append(old) == [14 + RESEED_GAP, 15 + RESEED_GAP]
+
+
+async def test_a_log_written_before_the_sentinel_is_only_marked(
+    redis: RedisServer, parts: ScaleOutParts, settings: Settings
+) -> None:
+    """Upgrading: a Redis that kept a log appended by a version without ``seeded`` goes on
+    from its own counter, with no jump."""
+    log = parts.log
+    await log.append(events("first", 3))
+    client = aioredis.Redis.from_url(redis.url)
+    try:
+        await client.hdel(f"{log_tag(settings.redis_prefix)}:meta", "seeded")
+    finally:
+        await client.aclose()
+    assert await log.append(events("later", 2)) == [4, 5]

@@ -415,11 +415,20 @@ class RedisEventLog:
 
         Appends are refused until then, so none is given an offset the archive holds, and a
         retry of an archived event within the window gets its first offset back. Many
-        collectors may seed at once: counters only rise, and they write the same entries.
+        collectors may seed at once: counters only rise, and they write the same entries. A
+        log appended to by a version without the sentinel (``P:meta`` has its partition count,
+        which only an append writes) kept its memory: it is only marked.
         """
         async with self._seeding:
             with self._available():
-                if await self._redis.hexists(self._meta, "seeded"):
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.hexists(self._meta, "seeded")
+                    pipe.hexists(self._meta, "partitions")
+                    seeded, appended = await pipe.execute()
+                if seeded:
+                    return 0
+                if appended:  # written before the sentinel existed, and Redis kept it
+                    await self._redis.hset(self._meta, "seeded", "1")
                     return 0
             history = self._history
             offset, dead = (Offset(0), 0) if history is None else await history.high_water()
