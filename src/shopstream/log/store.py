@@ -53,7 +53,10 @@ class EventIndex(Protocol):
     Every answer covers all the events appended before the call.
     """
 
-    def catch_up(self) -> int: ...
+    def catch_up(self, limit: int | None = None) -> int:
+        """Index what was appended since the last call (at most ``limit`` events); returns
+        how many were indexed."""
+        ...
 
     def offsets(
         self, identifiers: Iterable[Identifier], before: Offset | None = None

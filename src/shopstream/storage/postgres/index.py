@@ -20,7 +20,7 @@ class PostgresEventIndex:
     def __init__(self, url: str, schema: str = "shopstream") -> None:
         self._db = SharedConnection(url, schema)
 
-    def catch_up(self) -> int:
+    def catch_up(self, limit: int | None = None) -> int:
         return 0
 
     def offsets(

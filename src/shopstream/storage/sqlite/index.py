@@ -52,15 +52,16 @@ class SQLiteIdentityIndex:
         row = self._conn.execute("SELECT offset FROM reached WHERE id = 1").fetchone()
         return Offset(row[0] if row else 0)
 
-    def catch_up(self) -> int:
-        """Index every event appended since the last call; returns how many were indexed."""
+    def catch_up(self, limit: int | None = None) -> int:
+        """Index the events appended since the last call (at most ``limit``); returns how many
+        were indexed."""
         indexed = 0
         with self._lock:
-            while True:
+            while limit is None or indexed < limit:
                 after = self.reached()
                 rows = self._log.execute(
                     "SELECT offset, payload FROM events WHERE offset > ? ORDER BY offset LIMIT ?",
-                    (after, _SLICE),
+                    (after, _SLICE if limit is None else min(_SLICE, limit - indexed)),
                 ).fetchall()
                 if not rows:
                     return indexed
@@ -79,6 +80,7 @@ class SQLiteIdentityIndex:
                         (rows[-1][0],),
                     )
                 indexed += len(rows)
+        return indexed
 
     def offsets(
         self, identifiers: Iterable[Identifier], before: Offset | None = None
