@@ -22,7 +22,12 @@ from shopstream.log.records import DeadLetter, LogRecord
 
 
 class EventLog(Protocol):
-    async def append(self, messages: Sequence[Message]) -> list[Offset]: ...
+    async def append(
+        self, messages: Sequence[Message], *, payloads: Sequence[bytes] | None = None
+    ) -> list[Offset]:
+        """Append ``messages``; ``payloads``: their logged form (``message_to_json`` of each),
+        when the caller has made it already."""
+        ...
 
     async def read(self, after: Offset, limit: int) -> list[LogRecord]: ...
 

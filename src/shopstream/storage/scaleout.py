@@ -64,22 +64,25 @@ class ScaleOutLog:
         self.archive = archive
         self._archive_on_append = archive_on_append
 
-    async def append(self, messages: Sequence[Message]) -> list[Offset]:
-        marked = await self.redis.append_marked(messages)
+    async def append(
+        self, messages: Sequence[Message], *, payloads: Sequence[bytes] | None = None
+    ) -> list[Offset]:
+        logged = payloads if payloads is not None else [message_to_json(m) for m in messages]
+        marked = await self.redis.append_marked(messages, payloads=logged)
         if self._archive_on_append and messages:
             # The archive keeps each offset as it was first appended: a retried request
             # (received again, stamped again) must not archive a second, different version.
-            fresh: dict[Offset, Message] = {}
+            fresh: dict[Offset, tuple[Message, bytes]] = {}
             repeats: set[Offset] = set()
-            for (offset, new), message in zip(marked, messages, strict=True):
+            for (offset, new), message, payload in zip(marked, messages, logged, strict=True):
                 if new:
-                    fresh.setdefault(offset, message)
+                    fresh.setdefault(offset, (message, payload))
                 else:
                     repeats.add(offset)
             stored = await self.redis.payloads(sorted(repeats - set(fresh)))
             events = [
-                ArchivedEvent(o, self.redis.partition_of(m), message_to_json(m), m, None)
-                for o, m in fresh.items()
+                ArchivedEvent(o, self.redis.partition_of(m), payload, m, None)
+                for o, (m, payload) in fresh.items()
             ]
             for offset, payload in stored.items():
                 m = message_from_json(payload)

@@ -506,20 +506,25 @@ class RedisEventLog:
 
     # -- the EventLog protocol ----------------------------------------------------------------
 
-    async def append(self, messages: Sequence[Message]) -> list[Offset]:
-        return [offset for offset, _ in await self.append_marked(messages)]
+    async def append(
+        self, messages: Sequence[Message], *, payloads: Sequence[bytes] | None = None
+    ) -> list[Offset]:
+        return [offset for offset, _ in await self.append_marked(messages, payloads=payloads)]
 
-    async def append_marked(self, messages: Sequence[Message]) -> list[tuple[Offset, bool]]:
+    async def append_marked(
+        self, messages: Sequence[Message], *, payloads: Sequence[bytes] | None = None
+    ) -> list[tuple[Offset, bool]]:
         """As :meth:`append`, with whether each message was new (``False``: a repeat, whose
         offset holds the payload as first appended)."""
         if not messages:
             return []
+        logged = payloads if payloads is not None else [message_to_json(m) for m in messages]
         now = "" if self._clock is None else str(int(self._clock.now().timestamp()))
         args: list[str | bytes | int] = [
             self.partitions, self.dedupe_base, now, self.dedupe_bucket, self.dedupe_buckets_back,
         ]  # fmt: skip
-        for message in messages:
-            args += [_dedupe_key(message), self.partition_of(message), message_to_json(message)]
+        for message, payload in zip(messages, logged, strict=True):
+            args += [_dedupe_key(message), self.partition_of(message), payload]
         keys = [self._offset, self._meta, self._log, *self._streams]
         with self._available():
             try:

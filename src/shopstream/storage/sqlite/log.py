@@ -122,8 +122,14 @@ class SQLiteEventLog:
 
     # -- writes -----------------------------------------------------------------------------
 
-    async def append(self, messages: Sequence[Message]) -> list[Offset]:
-        rows = [(m.source or "", m.message_id or "", message_to_json(m)) for m in messages]
+    async def append(
+        self, messages: Sequence[Message], *, payloads: Sequence[bytes] | None = None
+    ) -> list[Offset]:
+        logged = payloads if payloads is not None else [message_to_json(m) for m in messages]
+        rows = [
+            (m.source or "", m.message_id or "", payload)
+            for m, payload in zip(messages, logged, strict=True)
+        ]
         offsets: list[Offset] = await self._submit("append", rows)  # type: ignore[assignment]
         await self.notice(max(offsets, default=0))
         return offsets
