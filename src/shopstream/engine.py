@@ -65,7 +65,7 @@ from shopstream.log import (
     LogRecord,
     StateStore,
 )
-from shopstream.log.remote import RemoteCollector
+from shopstream.log.remote import RemoteCollector, least_busy
 from shopstream.log.requests import collect_body, decode_body
 from shopstream.measure import (
     Activity,
@@ -181,7 +181,6 @@ class Engine:
             log, max_event_bytes=settings.max_event_bytes, phone_region=settings.phone_region
         )
         self._collectors = tuple(collectors)
-        self._next_collector = 0
         # Requests in collector processes: processing steps aside meanwhile (collecting here,
         # it would only take longer to show what was collected).
         self._collecting = 0
@@ -347,15 +346,14 @@ class Engine:
     async def collect_body(
         self, body: bytes, *, kind: str, source: str, received_at: datetime
     ) -> CollectResult:
-        """Collect a request's body (``kind``: ``batch`` or one message type), in a collector
-        process when there are some (in turn), else here."""
+        """Collect a request's body (``kind``: ``batch`` or one message type), in the collector
+        process with the fewest requests in hand when there are some, else here."""
         if not self._collectors:
             return await collect_body(
                 self._collector, decode_body(body), kind=kind, source=source,
                 received_at=received_at,
             )  # fmt: skip
-        collector = self._collectors[self._next_collector % len(self._collectors)]
-        self._next_collector += 1
+        collector = least_busy(self._collectors)
         self._collecting += 1
         try:
             return await collector.collect_body(

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from shopstream.core import Offset
 from shopstream.log import LogUnavailable
 from shopstream.log.errors import RequestRefused
-from shopstream.log.remote import RemoteCollector, _offsets, _runs
+from shopstream.log.remote import RemoteCollector, _offsets, _runs, least_busy
 from shopstream.storage.sqlite import SQLiteEventLog
 from shopstream.storage.sqlite.collector_process import command
 
@@ -144,3 +144,34 @@ async def test_closing_lets_the_collector_process_exit(
         os.kill(pid, 0)
     with pytest.raises(LogUnavailable):
         await collector.collect_body(_body(), kind="batch", source="web", received_at=NOW)
+
+
+async def test_requests_go_to_the_collector_process_with_the_least_in_hand(
+    tmp_path: Path,
+) -> None:
+    log = SQLiteEventLog(tmp_path / "events.db")
+    run = command(log.path, fsync="full", max_event_bytes=32 * 1024, phone_region="US")
+    stalled, free = RemoteCollector(run, name="stalled"), RemoteCollector(run, name="free")
+    await asyncio.gather(stalled.start(), free.start())
+    assert stalled.pid is not None
+    os.kill(stalled.pid, signal.SIGSTOP)
+    try:
+        assert least_busy([stalled, free]) is stalled  # equals: the first
+        held = asyncio.create_task(
+            stalled.collect_body(_body(_track("h1")), kind="batch", source="web", received_at=NOW)
+        )
+        await asyncio.sleep(0.1)
+        assert (stalled.in_flight, free.in_flight) == (1, 0)
+        for n in range(3):  # none waits behind the stalled one
+            chosen = least_busy([stalled, free])
+            assert chosen is free
+            body = _body(_track(f"f{n}"))
+            result = await chosen.collect_body(body, kind="batch", source="web", received_at=NOW)
+            assert len(result.offsets) == 1
+        assert not held.done()
+    finally:
+        os.kill(stalled.pid, signal.SIGCONT)
+    assert len((await held).offsets) == 1
+    assert (stalled.in_flight, free.in_flight) == (0, 0)
+    await asyncio.gather(stalled.close(), free.close())
+    await log.close()

@@ -164,6 +164,11 @@ class RemoteCollector:
         """The running process's id."""
         return self._process.pid if self._process is not None else None
 
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and not answered yet."""
+        return len(self._pending)
+
     async def start(self) -> None:
         """Start the process now and wait until it is ready (it would start at the first
         request otherwise)."""
@@ -287,6 +292,12 @@ class RemoteCollector:
         """Close the socket; the process answers what it has read, then exits."""
         self._closed = True
         await self._forget()
+
+
+def least_busy(collectors: Sequence[RemoteCollector]) -> RemoteCollector:
+    """The collector process with the fewest requests in hand (the first of equals): one that
+    is slow, or stalled, is handed nothing more while another has less to do."""
+    return min(collectors, key=lambda collector: collector.in_flight)
 
 
 def _reap(process: subprocess.Popen[bytes], grace: float = 10.0) -> int | None:
