@@ -27,6 +27,7 @@ and the CPU anything else used meanwhile are reported; "other" should be near 0.
 
     python benchmarks/ingest.py                 # 10 s per figure, fsync=full
     python benchmarks/ingest.py --pin           # the server on one core
+    python benchmarks/ingest.py --collectors 2  # two collector processes
     python benchmarks/ingest.py --fsync full,normal
     python benchmarks/ingest.py --quick         # 2 s per figure (CI)
     python benchmarks/ingest.py --profile /tmp/ingest.txt  # py-spy the server during /v1/batch
@@ -307,7 +308,8 @@ def measure(fsync: str, bodies: Bodies, args: argparse.Namespace, workdir: Path)
         data,
         write_key="wk_bench",
         source=SOURCE,
-        extra_env={"SHOPSTREAM_FSYNC": fsync},
+        extra_env={"SHOPSTREAM_FSYNC": fsync}
+        | ({} if args.collectors is None else {"SHOPSTREAM_COLLECTORS": str(args.collectors)}),
         cpu=args.server_cpu,
     )
     with server:
@@ -395,6 +397,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--fsync", default="full", help="policies to run: full, normal or both")
     parser.add_argument("--pin", action="store_true", help="server on CPU 0, load on CPU 1")
+    parser.add_argument(
+        "--collectors", type=int, help="collector processes [as serve decides on this machine]"
+    )
     parser.add_argument("--profile", type=Path, help="py-spy the server during /v1/batch")
     parser.add_argument("--out", type=Path, help="JSON path [results/ingest.json]")
     args = parser.parse_args()
@@ -426,6 +431,7 @@ def main() -> None:
             "events_per_request": BATCH,
             "event_bytes_mean": round(bodies.event_bytes),
             "request_bytes_mean": round(bodies.request_bytes),
+            "collectors": "as serve decides" if args.collectors is None else args.collectors,
             "server_cpu": args.server_cpu,
             "client_cpu": cpus[1] if args.server_cpu is not None else None,
             "aim": {"events_per_s": AIM_EVENTS, "ratio_to_empty": AIM_RATIO},
