@@ -153,8 +153,11 @@ class SwallowingLog(SQLiteEventLog):
     timeout and a cancellation coincided."""
 
     swallowed = 0
+    waiting: asyncio.Event | None = None  # set while the consumer waits here
 
     async def wait_for(self, after: Offset, timeout: float) -> bool:
+        if self.waiting is not None:
+            self.waiting.set()
         try:
             return await super().wait_for(after, timeout)
         except asyncio.CancelledError:
@@ -173,6 +176,8 @@ async def test_stop_ends_the_consumer_even_when_the_log_swallows_the_cancellatio
     follower.start()
     await log.append(messages(0, 10))
     assert await follower.wait_until(Offset(10))
+    log.waiting = asyncio.Event()
+    await asyncio.wait_for(log.waiting.wait(), 5)  # stopped inside the wait, as in the bug
     stopping = asyncio.ensure_future(follower.stop())
     done, _ = await asyncio.wait({stopping}, timeout=5)  # cancelling it would help it along
     assert done, "the consumer did not stop"
