@@ -1,9 +1,11 @@
-"""Shared primitives every package may use: ids, clock, the root error, stable hashing."""
+"""Shared primitives every package may use: ids, clock, the root error, stable hashing, the
+count of rows the background writers dropped."""
 
 from __future__ import annotations
 
 from shopstream.core.clock import Clock, FakeClock, SystemClock, utcnow
 from shopstream.core.config_file import InvalidConfigFile, load_model, parse_model
+from shopstream.core.dropped import DroppedWrites
 from shopstream.core.errors import ShopstreamError
 from shopstream.core.hashing import sha256_hex, stable_hash, stable_hex
 from shopstream.core.ids import CustomerId, MessageId, Offset, ProductId, SourceName, StoreId
@@ -11,6 +13,7 @@ from shopstream.core.ids import CustomerId, MessageId, Offset, ProductId, Source
 __all__ = (
     "Clock",
     "CustomerId",
+    "DroppedWrites",
     "FakeClock",
     "InvalidConfigFile",
     "MessageId",

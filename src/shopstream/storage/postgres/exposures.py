@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from shopstream.core import CustomerId, ProductId
+from shopstream.core import CustomerId, DroppedWrites, ProductId
 from shopstream.measure import Exposure
 from shopstream.storage.postgres._connection import SharedConnection
 from shopstream.storage.postgres._queued import QueuedWrites
@@ -24,10 +24,21 @@ if TYPE_CHECKING:
 
 
 class PostgresExposureLog:
-    def __init__(self, url: str, schema: str = "shopstream", *, flush_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str = "shopstream",
+        *,
+        flush_seconds: float = 0.2,
+        dropped: DroppedWrites | None = None,
+    ) -> None:
         self._db = SharedConnection(url, schema)
         self._writes: QueuedWrites[Exposure] = QueuedWrites(
-            self._db, _insert, name="exposure-writer", flush_seconds=flush_seconds
+            self._db,
+            _insert,
+            store="exposures",
+            dropped=dropped,
+            flush_seconds=flush_seconds,
         )
 
     def record(self, exposure: Exposure) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from shopstream.core import CustomerId, Offset
+from shopstream.core import CustomerId, DroppedWrites, Offset
 from shopstream.measure import MeasuredEvent
 from shopstream.storage.postgres._connection import SharedConnection
 from shopstream.storage.postgres._queued import QueuedWrites
@@ -27,10 +27,21 @@ _COLUMNS = (
 
 
 class PostgresOutcomeLog:
-    def __init__(self, url: str, schema: str = "shopstream", *, flush_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str = "shopstream",
+        *,
+        flush_seconds: float = 0.2,
+        dropped: DroppedWrites | None = None,
+    ) -> None:
         self._db = SharedConnection(url, schema)
         self._writes: QueuedWrites[MeasuredEvent] = QueuedWrites(
-            self._db, _insert, name="outcome-writer", flush_seconds=flush_seconds
+            self._db,
+            _insert,
+            store="outcomes",
+            dropped=dropped,
+            flush_seconds=flush_seconds,
         )
 
     def record(self, event: MeasuredEvent) -> None:
