@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -196,10 +196,16 @@ def test_a_category_rule_matches_a_path_it_begins_or_a_level_it_names() -> None:
     assert not boost.matches(("cooling",))
 
 
-def test_rules_come_from_settings_and_bad_ones_stop_the_engine(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "a", bid_rules={"segments": {"vip": 2.0}})
-    engine = Engine.from_settings(settings)
-    assert engine.bid(BidRequest("c1", segments=("vip", "high_value")), now=0.0).multiplier == 2.0
+@pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+def test_rules_come_from_settings_and_bad_ones_stop_the_engine(settings: Settings) -> None:
+    engine = Engine.from_settings(
+        settings.model_copy(update={"bid_rules": {"segments": {"vip": 2.0}}})
+    )
+    try:
+        bid = engine.bid(BidRequest("c1", segments=("vip", "high_value")), now=0.0)
+        assert bid.multiplier == 2.0
+    finally:
+        asyncio.run(engine.close())
     with pytest.raises(InvalidBidRules) as error:
-        Engine.from_settings(Settings(data_dir=tmp_path / "b", bid_rules={"floor": -1}))
+        Engine.from_settings(settings.model_copy(update={"bid_rules": {"floor": -1}}))
     assert error.value.field == "floor"

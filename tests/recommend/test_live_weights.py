@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from shopstream import Engine, Settings
 from shopstream.catalog import Product, product_to_dict
 from shopstream.core import CustomerId, Offset, ProductId
 from shopstream.events import ADMIN_SOURCE, ADMIN_USER, AdminEvent, parse_message
@@ -135,17 +136,19 @@ def test_upserted_products_are_queued_for_their_embeddings_and_saved() -> None:
     assert restored.offset == 1
 
 
-def test_shopstream_weights_writes_the_file_the_engine_loads(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+def test_shopstream_weights_writes_the_file_the_engine_loads(
+    tmp_path: Path, settings: Settings
+) -> None:
     from typer.testing import CliRunner
 
-    from shopstream import Engine, Settings
     from shopstream.cli import app
 
     out = tmp_path / "weights.json"
     report = RESULTS / "evaluate-taobao.json"
     done = CliRunner().invoke(app, ["weights", "--report", str(report), "--out", str(out)])
     assert done.exit_code == 0, done.output
-    engine = Engine.from_settings(Settings(data_dir=tmp_path / "data", recommend_weights=out))
+    engine = Engine.from_settings(settings.model_copy(update={"recommend_weights": out}))
     try:
         assert dict(engine.recommender.blend.weights) == {
             "covisit": 2.0, "own": 8.0, "category": 1.0, "trending": 0.1, "ease": 2.0,

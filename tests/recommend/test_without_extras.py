@@ -4,10 +4,15 @@ collaborative filter."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
+
+from shopstream.testing import POSTGRES_URL, REDIS_URL, Namespace
 
 SCRIPT = textwrap.dedent(
     """
@@ -46,15 +51,32 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_the_engine_recommends_without_the_ml_and_embeddings_extras(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)
+def test_the_engine_recommends_without_the_ml_and_embeddings_extras(
+    tmp_path: Path, scaleout: Namespace | None
+) -> None:
+    env = dict(os.environ)
+    if scaleout is not None:  # the engine reads these as Settings does in production
+        env.update(
+            SHOPSTREAM_REDIS_URL=REDIS_URL, SHOPSTREAM_POSTGRES_URL=POSTGRES_URL,
+            SHOPSTREAM_REDIS_PREFIX=scaleout.prefix, SHOPSTREAM_POSTGRES_SCHEMA=scaleout.schema,
+            SHOPSTREAM_PARTITIONS="4",
+        )  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(tmp_path / "data")],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     availability, answer = done.stdout.strip().splitlines()[-2:]
     assert availability == "False False 0"
     assert answer == "teapot | similar to Glass kettle (shared words)"
+    if scaleout is not None:  # the catalog went through the scale-out log and its archive
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL) as conn:
+            row = conn.execute(f"SELECT count(*) FROM {scaleout.schema}.events").fetchone()
+        assert row is not None and row[0] >= 2

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from shopstream.core import CustomerId, Offset
 from shopstream.events import Message
+from shopstream.log import DeadLetter
 from shopstream.scaleout.updates import OnlineUpdate
 
 
@@ -50,6 +51,14 @@ class PartitionedLog(Protocol):
 
     async def trim_archived(self, group: str) -> Offset:
         """Drop what ``group`` has acknowledged (hence archived); the offset trimmed up to."""
+        ...
+
+    async def dead_letters(self, after: int, limit: int) -> Sequence[DeadLetter]:
+        """Dead letters still in the log with ids above ``after``, by id."""
+        ...
+
+    async def trim_dead_letters(self, through: int) -> None:
+        """Drop the dead letters with ids up to ``through`` (archived)."""
         ...
 
 
@@ -120,4 +129,8 @@ class Archive(Protocol):
 
     async def archive_merges(self, merges: Sequence[Merged]) -> None:
         """Store merges durably; idempotent."""
+        ...
+
+    async def archive_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        """Store dead letters durably by id; idempotent."""
         ...

@@ -7,8 +7,9 @@ at most once, fenced by its leases), archives them, and only then acknowledges t
 worker dies its leases expire; whoever takes a partition first claims (XAUTOCLAIM) the
 entries the dead worker had read and not acknowledged, then reads on. Any worker trims the
 streams, now and then, up to what every partition has acknowledged, hence archived, drops the
-online state's record of which offsets below that were applied, and moves the identity merges
-the online state recorded into the archive.
+online state's record of which offsets below that were applied, moves the identity merges
+the online state recorded into the archive, and archives the dead letters still in the log,
+then trims them.
 
 A crash anywhere redelivers a batch, and redelivery changes nothing: the online state skips
 offsets it applied, the archive keeps one row per offset.
@@ -138,6 +139,7 @@ class Worker:
             self.stats.trimmed_to = int(await self._log.trim_archived(self.group))
             await self._state.forget_applied(Offset(self.stats.trimmed_to))
             await self.drain_merges()
+            await self.archive_dead_letters()
         return applied
 
     async def _process(self, entries: Sequence[Entry]) -> int:
@@ -187,6 +189,22 @@ class Worker:
             await self._archive.archive_merges(merges)
             await self._state.forget_merges(merges)
         return len(merges)
+
+    async def archive_dead_letters(self, page: int = 1_000) -> int:
+        """Archive the dead letters still in the log, then trim them from it; how many.
+
+        Idempotent, so workers may do it at once: each trims only what it archived, and ids
+        only grow, so a letter written meanwhile stays until archived."""
+        moved = 0
+        while True:
+            letters = await self._log.dead_letters(0, page)
+            if not letters:
+                return moved
+            await self._archive.archive_dead_letters(letters)
+            await self._log.trim_dead_letters(max(d.id or 0 for d in letters))
+            moved += len(letters)
+            if len(letters) < page:
+                return moved
 
     async def _renew(self) -> None:
         for partition, token in list(self.owned.items()):

@@ -8,6 +8,12 @@ archive: then a 200 means the events are in two stores, one of them fsynced by P
 WAL, and either store being away turns the request into a 503 the client retries (Redis gives
 a retried append its first offsets; the archive keeps one row per offset). Reads come from
 the Redis order stream, and from the archive for what the workers have trimmed.
+
+Dead letters go the same way: Redis gives each its id, and with ``redis+postgres`` they are
+committed to the archive's ``dead_letters`` before the response that names them; the workers
+archive what is still in Redis (all of it with ``ack=redis``) and trim it. If Redis restarts
+empty, the log rebuilds its counters and dedupe map from the archive
+(:meth:`RedisEventLog.seed`) before it appends again.
 """
 
 from __future__ import annotations
@@ -105,10 +111,19 @@ class ScaleOutLog:
         return await self.redis.committed(consumer)
 
     async def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
-        await self.redis.dead_letter(letters)
+        stored = await self.redis.dead_letter(letters)
+        if self._archive_on_append:
+            await self.archive.archive_dead_letters(stored)
 
     async def dead_letters(self, after: int, limit: int) -> list[DeadLetter]:
-        return await self.redis.dead_letters(after, limit)
+        recent = await self.redis.dead_letters(after, limit)
+        if recent and recent[0].id == after + 1:
+            return recent
+        # Ids are dense and trimmed from Redis only once archived: what precedes Redis's
+        # first one is in the archive.
+        before = recent[0].id if recent else None
+        older = await self.archive.dead_letters(after, limit, before=before)
+        return (older + recent)[:limit]
 
     async def ping(self) -> None:
         await self.redis.ping()
@@ -153,12 +168,13 @@ def build(settings: Settings, *, dropped: DroppedWrites | None = None) -> ScaleO
     schema = settings.postgres_schema
     migrate(pg_url, schema)
     warn_if_not_durable(redis_url, settings.ack)
+    archive = PostgresArchive(pg_url, schema)
     redis = RedisEventLog(
         redis_url, prefix=settings.redis_prefix, partitions=settings.partitions,
         dedupe_window=settings.dedupe_window, replicas=settings.redis_replicas,
         replicas_timeout_ms=settings.redis_replicas_timeout_ms, cluster=settings.redis_cluster,
+        history=archive,
     )  # fmt: skip
-    archive = PostgresArchive(pg_url, schema)
     log = ScaleOutLog(redis, archive, archive_on_append=settings.ack == "redis+postgres")
     states = PostgresStateStore(pg_url, schema)
     index = PostgresEventIndex(pg_url, schema)
@@ -206,8 +222,9 @@ def warn_if_not_durable(redis_url: str, ack: str) -> None:
         )
     else:
         logger.warning(
-            "Redis persistence is %r: acknowledged events are safe in PostgreSQL, but a Redis "
-            "crash loses the log's offsets and dedupe; run Redis with appendonly yes",
+            "Redis persistence is %r: acknowledged events are safe in PostgreSQL, and the log's "
+            "offsets and dedupe are rebuilt from it if Redis restarts empty, but the workers' "
+            "online state is not; run Redis with appendonly yes",
             fsync,
         )
 
@@ -236,13 +253,13 @@ def build_worker(
     """A :class:`shopstream.scaleout.Worker` on this backend (migrations applied first)."""
     redis_url, pg_url = urls(settings)
     migrate(pg_url, settings.postgres_schema)
+    archive = PostgresArchive(pg_url, settings.postgres_schema)
     log = RedisEventLog(
         redis_url, prefix=settings.redis_prefix, partitions=settings.partitions,
-        cluster=settings.redis_cluster,
+        cluster=settings.redis_cluster, history=archive,
     )  # fmt: skip
     leases = RedisLeases(log.client, settings.redis_prefix)
     online = RedisOnlineState(log.client, settings.redis_prefix, leases)
-    archive = PostgresArchive(pg_url, settings.postgres_schema)
     worker = Worker(
         log, online, archive, leases,
         name=name or f"{socket.gethostname()}-{os.getpid()}",

@@ -8,6 +8,11 @@ once. In the same transaction go the identity links the worker resolved and the 
 
 Day partitions are created on demand, under an advisory lock so concurrent workers do not
 race to create the same one.
+
+Dead letters are archived too (``dead_letters``, by the id Redis gave them), and the archive
+is what the Redis log is rebuilt from when Redis restarts empty
+(:class:`shopstream.storage.redis.log.LogHistory`): its high water and the message ids of the
+dedupe window.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from typing import TYPE_CHECKING
 
 from shopstream.core import Offset, stable_hash
 from shopstream.events import EventName, Identifier, Message
-from shopstream.log import LogRecord
+from shopstream.log import DeadLetter, LogRecord
 from shopstream.scaleout.store import ArchivedEvent, Merged
 from shopstream.storage.postgres._connection import SharedConnection
+from shopstream.storage.redis.log import ArchivedId
 
 if TYPE_CHECKING:
     import psycopg
@@ -134,6 +140,66 @@ class PostgresArchive:
             lambda conn: conn.execute('SELECT coalesce(max("offset"), 0) FROM events').fetchone(),
         )
         return Offset(int(row[0]) if row else 0)
+
+    async def archive_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        """Store dead letters by their ids (idempotent: an id stored before is kept)."""
+        rows = [
+            (d.id, d.source, d.received_at, d.field, d.reason, d.payload)
+            for d in letters
+            if d.id is not None
+        ]
+        if rows:
+            await asyncio.to_thread(
+                self._db.run,
+                lambda conn: conn.cursor().executemany(
+                    "INSERT INTO dead_letters (id, source, received_at, field, reason, payload)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                    rows,
+                ),
+            )
+
+    async def dead_letters(
+        self, after: int, limit: int, *, before: int | None = None
+    ) -> list[DeadLetter]:
+        """Archived dead letters with ids in (``after``, ``before``), by id."""
+        upper = before if before is not None else 2**63 - 1
+        rows = await asyncio.to_thread(
+            self._db.run,
+            lambda conn: conn.execute(
+                "SELECT id, source, received_at, field, reason, payload FROM dead_letters"
+                " WHERE id > %s AND id < %s ORDER BY id LIMIT %s",
+                (after, upper, limit),
+            ).fetchall(),
+        )
+        return [
+            DeadLetter(source, at.astimezone(UTC), field, reason, bytes(payload), id=int(i))
+            for i, source, at, field, reason, payload in rows
+        ]
+
+    async def high_water(self) -> tuple[Offset, int]:
+        """The largest offset archived or read past (the API processes' snapshots and measured
+        events), and the largest dead-letter id archived."""
+        row = await asyncio.to_thread(
+            self._db.run,
+            lambda conn: conn.execute(
+                'SELECT greatest((SELECT max("offset") FROM events),'
+                ' (SELECT max("offset") FROM states), (SELECT max("offset") FROM measured_events),'
+                " 0), coalesce((SELECT max(id) FROM dead_letters), 0)"
+            ).fetchone(),
+        )
+        return (Offset(int(row[0])), int(row[1])) if row else (Offset(0), 0)
+
+    async def recent_ids(self, since: datetime, after: Offset, limit: int) -> list[ArchivedId]:
+        """Events received at or after ``since`` with offsets above ``after``, by offset."""
+        rows = await asyncio.to_thread(
+            self._db.run,
+            lambda conn: conn.execute(
+                'SELECT source, message_id, "offset", received_at FROM events'
+                ' WHERE received_at >= %s AND "offset" > %s ORDER BY "offset" LIMIT %s',
+                (since, after, limit),
+            ).fetchall(),
+        )
+        return [ArchivedId(source, mid, Offset(o), at) for source, mid, o, at in rows]
 
     async def count(self) -> int:
         row = await asyncio.to_thread(

@@ -12,10 +12,12 @@ Redis Cluster slot and every script below runs on a cluster; see :mod:`.hashtags
 - ``P:events:<p>``: partition ``p`` of ``partitions`` (fields ``offset``, ``payload``), for the
   worker pool's consumer groups. An event goes to ``stable_hash(identities[0]) % partitions``,
   so one shopper's events stay in one partition, in order.
-- ``P:meta``: the partition count the log was created with; an append with another count fails
-  rather than scatter a shopper's events over two partitionings.
+- ``P:meta``: the partition count the log was created with (an append with another count fails
+  rather than scatter a shopper's events over two partitionings), and ``seeded``: the sentinel
+  that this Redis holds the log (below).
 - ``P:checkpoints``: a hash from consumer to committed offset.
-- ``P:dead`` and ``P:dead:seq``: the dead-letter stream and its id counter.
+- ``P:dead`` and ``P:dead:seq``: the dead-letter stream and its id counter; the workers
+  archive dead letters and trim them (:meth:`RedisEventLog.trim_dead_letters`).
 
 Every stream entry's id is ``<offset>-0`` (``<id>-0`` for dead letters): ids increase because
 offsets do, so ``read(after)`` is ``XRANGE P:log (<after+1>-0) +`` and a partition entry's id
@@ -51,6 +53,15 @@ counter even for a batch of repeats, so that wait covers the first append too. A
 means "on the primary and on ``replicas`` replicas" (in their memory: each fsyncs its AOF by
 its own policy), which survives the loss of the primary's host when a replica is promoted.
 
+Redis restarting empty (no AOF, or an AOF lost with its disk): the append and dead-letter
+scripts refuse to run until ``P:meta`` has ``seeded``; the log then rebuilds itself from its
+history, the PostgreSQL archive (:meth:`RedisEventLog.seed`): the offset and dead-letter
+counters resume :data:`RESEED_GAP` past the archive's high water (never an offset the archive
+holds, or one an append in flight may still archive), and the message ids the archive received
+within the dedupe window go back into their day buckets. Consumer groups, found gone
+(``NOGROUP``), are made again from the start of the new streams. What Redis held and the
+archive did not (with ``ack=redis``, what the workers had not yet archived) is lost.
+
 Connection errors and timeouts become :class:`shopstream.log.LogUnavailable`, so the API
 answers 503 and clients retry.
 """
@@ -59,12 +70,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from shopstream.core import Clock, Offset, stable_hash
 from shopstream.events import Message, message_from_json, message_to_json
@@ -74,6 +86,9 @@ from shopstream.storage.redis.hashtags import log_tag
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEDUPE_WINDOW = timedelta(days=7)
 """How long a repeated ``(source, messageId)`` is recognised (Segment's messageId window)."""
@@ -86,6 +101,9 @@ _APPEND = """
 -- ARGV: partition count, dedupe bucket key base, now (s; '' = this server's clock),
 --       bucket length (s), buckets looked back, then (dedupe key, partition, payload) each
 -- Returns each message's offset; a repeat's negated (it was appended before, as then sent)
+if redis.call('HEXISTS', KEYS[2], 'seeded') == 0 then
+    return redis.error_reply('SHOPSTREAM_UNSEEDED the log is not seeded from its history')
+end
 local partitions = ARGV[1]
 local known = redis.call('HGET', KEYS[2], 'partitions')
 if not known then
@@ -156,15 +174,64 @@ end
 return 0
 """
 
+# KEYS: dead-letter stream, its id counter, meta hash. Returns the ids given.
 _DEAD_LETTER = """
+if redis.call('HEXISTS', KEYS[3], 'seeded') == 0 then
+    return redis.error_reply('SHOPSTREAM_UNSEEDED the log is not seeded from its history')
+end
+local ids = {}
 for i = 1, #ARGV, 5 do
     local id = redis.call('INCR', KEYS[2])
     redis.call('XADD', KEYS[1], string.format('%d-0', id), 'source', ARGV[i],
         'received_at', ARGV[i + 1], 'field', ARGV[i + 2], 'reason', ARGV[i + 3],
         'payload', ARGV[i + 4])
+    ids[#ids + 1] = id
+end
+return ids
+"""
+
+# Raises the offset counter and the dead-letter id counter to at least what the history
+# (the archive) holds; never lowers them. KEYS: offset counter, dead-letter id counter.
+_SEED_COUNTERS = """
+for i = 1, 2 do
+    local current = tonumber(redis.call('GET', KEYS[i]) or '0')
+    local seed = tonumber(ARGV[i])
+    if seed > current then redis.call('SET', KEYS[i], ARGV[i]) end
 end
 return 0
 """
+
+
+_UNSEEDED = "SHOPSTREAM_UNSEEDED"
+_SEED_PAGE = 10_000
+
+RESEED_GAP = 2**20
+"""How far past the archive's high water a rebuilt log resumes its offsets (and dead-letter
+ids): an append in flight when Redis lost its memory (run in Redis, its archive write not yet
+committed) keeps offsets no later append is given; a jump in a 63-bit space costs nothing."""
+
+
+class ArchivedId(NamedTuple):
+    """One archived event's dedupe key and offset, and when it was received."""
+
+    source: str
+    message_id: str
+    offset: Offset
+    received_at: datetime
+
+
+class LogHistory(Protocol):
+    """What the log is rebuilt from when Redis lost its memory: the PostgreSQL archive."""
+
+    async def high_water(self) -> tuple[Offset, int]:
+        """The largest offset and dead-letter id stored or read past (0 for none): the log
+        hands out neither again."""
+        ...
+
+    async def recent_ids(self, since: datetime, after: Offset, limit: int) -> list[ArchivedId]:
+        """Up to ``limit`` events received at or after ``since`` with offsets above
+        ``after``, by offset."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +249,10 @@ class GroupEntry:
 
 
 def _dedupe_key(message: Message) -> str:
-    source, message_id = message.dedupe_key
+    return _dedupe_field(*message.dedupe_key)
+
+
+def _dedupe_field(source: str, message_id: str) -> str:
     return f"{len(source)}:{source}{message_id}"  # length-prefixed: unambiguous
 
 
@@ -212,6 +282,9 @@ class RedisEventLog:
     finds the rest). With ``replicas`` too, the append and its ``WAIT`` run on one plain
     connection to the primary of the log's slot (the whole log is one slot), found from the
     cluster's map and found again after an error (a failover moves the slot).
+
+    ``history`` (the archive) is what the log is rebuilt from when Redis restarts empty
+    (:meth:`seed`); without one, an empty Redis is a new, empty log.
     """
 
     def __init__(
@@ -228,6 +301,7 @@ class RedisEventLog:
         replicas: int = 0,
         replicas_timeout_ms: int = 1_000,
         cluster: bool = False,
+        history: LogHistory | None = None,
     ) -> None:
         if partitions < 1:
             msg = f"partitions must be at least 1, not {partitions}"
@@ -301,7 +375,10 @@ class RedisEventLog:
         self._append = self._redis.register_script(_APPEND)
         self._checkpoint = self._redis.register_script(_CHECKPOINT)
         self._dead_letter = self._redis.register_script(_DEAD_LETTER)
+        self._seed_counters = self._redis.register_script(_SEED_COUNTERS)
         self._groups: set[str] = set()
+        self._history = history
+        self._seeding = asyncio.Lock()
 
     def partition_key(self, partition: int) -> str:
         return f"{log_tag(self.prefix)}:events:{partition}"
@@ -320,6 +397,112 @@ class RedisEventLog:
         except self._unavailable as exc:
             msg = f"the Redis event log is unavailable: {exc}"
             raise LogUnavailable(msg) from exc
+        except self._response_error as exc:
+            if not _group_gone(exc):
+                raise
+            self._groups.clear()  # made again on the next read
+            msg = f"a consumer group is gone (Redis restarted empty?): {exc}"
+            raise LogUnavailable(msg) from exc
+
+    # -- rebuilding after Redis lost its memory ------------------------------------------------
+
+    async def seed(self) -> int:
+        """Rebuild what the log keeps in Redis from its history, once: the offset counter and
+        the dead-letter id counter (raised to :data:`RESEED_GAP` past the history's high
+        water, never lowered), the dedupe map of the window; then mark the log seeded
+        (``P:meta`` ``seeded``), which the append and dead-letter scripts require. Returns the
+        dedupe entries restored.
+
+        Appends are refused until then, so none is given an offset the archive holds, and a
+        retry of an archived event within the window gets its first offset back. Many
+        collectors may seed at once: counters only rise, and they write the same entries. A
+        log appended to by a version without the sentinel (``P:meta`` has its partition count,
+        which only an append writes) kept its memory: it is only marked.
+        """
+        async with self._seeding:
+            with self._available():
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.hexists(self._meta, "seeded")
+                    pipe.hexists(self._meta, "partitions")
+                    seeded, appended = await pipe.execute()
+                if seeded:
+                    return 0
+                if appended:  # written before the sentinel existed, and Redis kept it
+                    await self._redis.hset(self._meta, "seeded", "1")
+                    return 0
+            history = self._history
+            offset, dead = (Offset(0), 0) if history is None else await history.high_water()
+            # A log with history resumes past a gap; a new one (nothing archived) from 1.
+            offset, dead = Offset(offset and offset + RESEED_GAP), dead and dead + RESEED_GAP
+            with self._available():
+                await self._seed_counters(keys=[self._offset, self._dead_seq], args=[offset, dead])
+            restored = 0 if history is None else await self._seed_dedupe(history)
+            with self._available():
+                await self._redis.hset(self._meta, "seeded", "1")
+        if offset or dead or restored:
+            logger.warning(
+                "the Redis event log %s was empty: rebuilt from the archive (offsets after %d, "
+                "dead letters after %d, %d message ids of the dedupe window)",
+                self.prefix, offset, dead, restored,
+            )  # fmt: skip
+        return restored
+
+    async def _seed_dedupe(self, history: LogHistory) -> int:
+        """The archive's message ids received within the live buckets, each into the bucket
+        of its ``received_at`` (the collector's clock, close to Redis's that named it). The
+        next page is read from the archive while this one is written to Redis."""
+        length, back = self.dedupe_bucket, self.dedupe_buckets_back
+        current = await self._now() // length
+        since = datetime.fromtimestamp((current - back) * length, UTC)
+        ids = await history.recent_ids(since, Offset(0), _SEED_PAGE)
+        restored = 0
+        while ids:
+            following = (
+                asyncio.ensure_future(history.recent_ids(since, ids[-1].offset, _SEED_PAGE))
+                if len(ids) == _SEED_PAGE
+                else None
+            )
+            try:
+                await self._restore_ids(ids, current)
+            except BaseException:
+                if following is not None:
+                    following.cancel()
+                raise
+            restored += len(ids)
+            ids = await following if following is not None else []
+        return restored
+
+    async def _restore_ids(self, ids: Sequence[ArchivedId], current: int) -> None:
+        length, back = self.dedupe_bucket, self.dedupe_buckets_back
+        buckets: dict[int, dict[str, int]] = defaultdict(dict)
+        for a in ids:  # by offset: a later first append of a key wins, as lookups find it
+            bucket = min(int(a.received_at.timestamp()) // length, current)
+            buckets[bucket][_dedupe_field(a.source, a.message_id)] = a.offset
+        with self._available():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for bucket, fields in buckets.items():
+                    key = f"{self.dedupe_base}{bucket * length}"
+                    pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
+                    pipe.expireat(key, (bucket + back + 1) * length)
+                await pipe.execute()
+
+    async def _now(self) -> int:
+        """Now, in seconds: the stand-in clock, else the Redis server's (as the script's)."""
+        if self._clock is not None:
+            return int(self._clock.now().timestamp())
+        with self._available():
+            seconds, _ = await self._redis.time()
+        return int(seconds)
+
+    async def _seeded(self, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``; if Redis says the log is not seeded (it restarted empty), seed, again."""
+        try:
+            return await call()
+        except self._response_error as exc:
+            if isinstance(exc, self._unavailable) or _UNSEEDED not in str(exc):
+                raise
+        await self.seed()
+        return await call()
 
     # -- the EventLog protocol ----------------------------------------------------------------
 
@@ -341,9 +524,9 @@ class RedisEventLog:
         with self._available():
             try:
                 if self.replicas:
-                    offsets = await self._append_and_wait(keys, args)
+                    offsets = await self._seeded(lambda: self._append_and_wait(keys, args))
                 else:
-                    offsets = await self._append(keys=keys, args=args)
+                    offsets = await self._seeded(lambda: self._append(keys=keys, args=args))
             except self._response_error as exc:
                 if isinstance(exc, self._unavailable):
                     raise
@@ -404,7 +587,14 @@ class RedisEventLog:
 
     async def last_offset(self) -> Offset:
         with self._available():
-            value = await self._redis.get(self._offset)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(self._offset)
+                pipe.hexists(self._meta, "seeded")
+                value, seeded = await pipe.execute()
+        if not seeded:  # Redis restarted empty (or a new log): the offset is the archive's
+            await self.seed()
+            with self._available():
+                value = await self._redis.get(self._offset)
         return Offset(int(value or 0))
 
     async def wait_for(self, after: Offset, timeout: float) -> bool:
@@ -426,14 +616,22 @@ class RedisEventLog:
             value = await self._redis.hget(self._checkpoints, consumer)
         return Offset(int(value or 0))
 
-    async def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
+    async def dead_letter(self, letters: Sequence[DeadLetter]) -> list[DeadLetter]:
+        """Store ``letters``; returns them with the ids they were given."""
         if not letters:
-            return
+            return []
         args: list[str | bytes] = []
         for d in letters:
             args += [d.source, d.received_at.isoformat(), d.field, d.reason, d.payload]
+        keys = [self._dead, self._dead_seq, self._meta]
         with self._available():
-            await self._dead_letter(keys=[self._dead, self._dead_seq], args=args)
+            ids = await self._seeded(lambda: self._dead_letter(keys=keys, args=args))
+        return [replace(d, id=int(i)) for d, i in zip(letters, ids, strict=True)]
+
+    async def trim_dead_letters(self, through: int) -> None:
+        """Drop the dead letters with ids up to ``through`` (they are archived)."""
+        with self._available():
+            await self._redis.xtrim(self._dead, minid=f"{through + 1}-0", approximate=False)
 
     async def dead_letters(self, after: int, limit: int) -> list[DeadLetter]:
         if limit <= 0:
@@ -614,7 +812,11 @@ class RedisEventLog:
             for stream in self._streams:
                 first = last + 1
                 groups = await self._redis.xinfo_groups(stream)
-                info = next(g for g in groups if _text(g["name"]) == group)
+                info = next((g for g in groups if _text(g["name"]) == group), None)
+                if info is None:  # Redis restarted empty: the group is made again
+                    self._groups.clear()
+                    msg = f"the consumer group {group!r} is gone from {stream}"
+                    raise LogUnavailable(msg)
                 delivered = _offset_of(info["last-delivered-id"])
                 summary = await self._redis.xpending(stream, group)
                 if int(summary["pending"]):
@@ -654,6 +856,12 @@ class RedisEventLog:
 def _offset_of(entry_id: bytes | str) -> Offset:
     text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
     return Offset(int(text.partition("-")[0]))
+
+
+def _group_gone(exc: Exception) -> bool:
+    """A stream or consumer group missing (a Redis that restarted empty)."""
+    text = str(exc)
+    return text.startswith("NOGROUP") or "no such key" in text.lower()
 
 
 def _text(value: bytes | str) -> str:
