@@ -2,8 +2,8 @@
 real PostgreSQL (a fresh schema each test): a row the store refuses is dropped, logged and
 counted, the rows around it are written, and the writer thread goes on with later rows.
 
-The refused rows: a NUL character for PostgreSQL (it refuses one in ``text`` and in
-``jsonb``); for SQLite, a lone surrogate (not UTF-8) or an integer beyond 64 bits.
+The refused rows: a NUL character in a ``text`` column for PostgreSQL; for SQLite, a lone
+surrogate (not UTF-8) or an integer beyond 64 bits.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Store:
 STORES = {
     "exposures": Store(
         exposure,
-        {"postgres": lambda e: replace(e, items=(ProductId("p\x00"),)),  # jsonb
+        {"postgres": lambda e: replace(e, policy="p\x00"),  # (items are JSON bytes)
          "sqlite": lambda e: replace(e, customer_id=CustomerId("c\ud800"))},  # (items are JSON)
         {"sqlite": SQLiteExposureLog, "postgres": PostgresExposureLog},
         lambda log: {int(e.decision_id[1:]) for e in log.between(*DAY)},

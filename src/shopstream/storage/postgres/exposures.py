@@ -4,6 +4,8 @@ As in the embedded backend, ``record`` only queues (it is on every recommendatio
 a writer thread commits the queue every ``flush_seconds`` (:mod:`._queued`): an exposure is a
 record of what was shown, not an acknowledged event, and a crash may lose the last fraction of
 a second of them. While PostgreSQL is away the queue is kept and written when it is back.
+Items and reasons are JSON bytes (migration 0007): ``jsonb`` would refuse the NUL a product id
+from an event's properties may carry.
 """
 
 from __future__ import annotations
@@ -79,8 +81,8 @@ _COLUMNS = "decision_id, customer_id, placement, channel, items, reasons, policy
 
 def _insert(conn: psycopg.Connection, exposures: list[Exposure]) -> int:
     rows = [
-        (e.decision_id, e.customer_id, e.placement, e.channel, orjson.dumps(e.items).decode(),
-         orjson.dumps(e.reasons).decode(), e.policy, e.at, orjson.dumps(e.propensities).decode())
+        (e.decision_id, e.customer_id, e.placement, e.channel, orjson.dumps(e.items),
+         orjson.dumps(e.reasons), e.policy, e.at, orjson.dumps(e.propensities).decode())
         for e in exposures
     ]  # fmt: skip
     cursor = conn.cursor()
@@ -94,5 +96,5 @@ def _insert(conn: psycopg.Connection, exposures: list[Exposure]) -> int:
 
 def _exposure(row: tuple[Any, ...]) -> Exposure:
     d, c, p, ch, items, reasons, policy, at, propensities = row
-    return Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in items),
-                    tuple(reasons), policy, at, tuple(propensities))  # fmt: skip
+    return Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in orjson.loads(items)),
+                    tuple(orjson.loads(reasons)), policy, at, tuple(propensities))  # fmt: skip
