@@ -70,7 +70,7 @@ STORES = {
     ),
     "outcomes": Store(
         measured,
-        {"postgres": lambda m: replace(m, order_id="o\x00"),
+        {"postgres": lambda m: replace(m, customer_id=CustomerId("c\x00")),  # (ids are bytes)
          "sqlite": lambda m: replace(m, quantity=2**63)},
         {"sqlite": SQLiteOutcomeLog, "postgres": PostgresOutcomeLog},
         lambda log: {int(e.offset) for e in log.between(*DAY)},

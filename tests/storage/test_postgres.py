@@ -23,6 +23,7 @@ from shopstream.storage.postgres import (
     PostgresAuditLog,
     PostgresEventIndex,
     PostgresExposureLog,
+    PostgresOutcomeLog,
     PostgresProfileStore,
     PostgresStateStore,
     PostgresUnavailable,
@@ -139,7 +140,7 @@ def test_exposures_round_trip(schema: str) -> None:
         log.close()
 
 
-def test_exposures_written_as_jsonb_read_the_same_after_migration_7() -> None:
+def test_exposures_and_measured_events_read_the_same_after_migration_7() -> None:
     with scaleout_namespace() as ns:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {ns.schema}")
@@ -156,17 +157,25 @@ def test_exposures_written_as_jsonb_read_the_same_after_migration_7() -> None:
                 " %s)", ('["p1", "p\u00e9"]', '["trending", "similar to \\"K\\""]', DAY,
                          "[0.5, 0.25]"),
             )  # fmt: skip
+            conn.execute(
+                "INSERT INTO measured_events VALUES (3, 'c1', 'Order Completed', 'web', %s, 9.5,"
+                " 'o\u00e9', 'cart-abandon', '10off', 'k1', 2)", (DAY,),
+            )  # fmt: skip
         assert migrate(POSTGRES_URL, ns.schema) == [7]
-        log = PostgresExposureLog(POSTGRES_URL, ns.schema, flush_seconds=60)
+        exposures = PostgresExposureLog(POSTGRES_URL, ns.schema, flush_seconds=60)
+        outcomes = PostgresOutcomeLog(POSTGRES_URL, ns.schema, flush_seconds=60)
         try:
-            [e] = log.of_customer(CustomerId("c1"), 10)
+            [e] = exposures.of_customer(CustomerId("c1"), 10)
             assert (e.items, e.reasons, e.propensities) == (
-                ("p1", "p\u00e9"),
-                ("trending", 'similar to "K"'),
-                (0.5, 0.25),
-            )
+                ("p1", "p\u00e9"), ("trending", 'similar to "K"'), (0.5, 0.25),
+            )  # fmt: skip
+            [m] = outcomes.between(DAY, DAY + timedelta(seconds=1))
+            assert (m.order_id, m.trigger_id, m.offer_id, m.key, m.quantity) == (
+                "o\u00e9", "cart-abandon", "10off", "k1", 2,
+            )  # fmt: skip
         finally:
-            log.close()
+            exposures.close()
+            outcomes.close()
 
 
 async def test_postgres_going_away_is_unavailable_then_the_store_reconnects(schema: str) -> None:
