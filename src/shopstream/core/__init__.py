@@ -1,5 +1,5 @@
 """Shared primitives every package may use: ids, clock, the root error, stable hashing, the
-count of rows the background writers dropped."""
+count of rows the background writers dropped, the NUL no store keeps."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from shopstream.core.dropped import DroppedWrites
 from shopstream.core.errors import ShopstreamError
 from shopstream.core.hashing import sha256_hex, stable_hash, stable_hex
 from shopstream.core.ids import CustomerId, MessageId, Offset, ProductId, SourceName, StoreId
+from shopstream.core.text import has_nul
 
 __all__ = (
     "Clock",
@@ -23,6 +24,7 @@ __all__ = (
     "SourceName",
     "StoreId",
     "SystemClock",
+    "has_nul",
     "load_model",
     "parse_model",
     "sha256_hex",
