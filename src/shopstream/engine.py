@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from shopstream.catalog import Catalog, Product, Store, product_to_dict, store_to_dict
-from shopstream.core import CustomerId, Offset, ProductId, StoreId, utcnow
+from shopstream.core import CustomerId, DroppedWrites, Offset, ProductId, StoreId, utcnow
 from shopstream.decide import (
     Answer,
     Bid,
@@ -132,6 +132,7 @@ class Engine:
         config_files: ConfigFiles | None = None,
         collectors: Sequence[RemoteCollector] = (),
         closers: Sequence[Callable[[], None]] = (),
+        dropped_writes: DroppedWrites | None = None,
     ) -> None:
         self.settings = settings
         self.log = log
@@ -159,6 +160,8 @@ class Engine:
         self.deliver_config = deliver_config or DeliverConfig()
         # Outcomes and engagement for measure, keyed by log offset (replays add nothing).
         self.outcomes: OutcomeLog = outcomes if outcomes is not None else MemoryOutcomeLog()
+        # Rows the stores' background writers refused and dropped (GET /metrics shows them).
+        self.dropped_writes = dropped_writes if dropped_writes is not None else DroppedWrites()
         self.experiments = experiments if experiments is not None else ExperimentBook(None)
         self.deliverer: Deliverer | None = None
         self._delivering: asyncio.Task[None] | None = None
@@ -198,16 +201,17 @@ class Engine:
         # Files of the config dir, whatever the backend (a broken one fails here, at start).
         config_dir = ConfigDirectory(settings.config_dir)
         deliver_config = load_deliver_config(settings.config_dir / "channels.yaml")
+        dropped = DroppedWrites()
         if settings.redis_url is not None or settings.postgres_url is not None:
             from shopstream.storage.scaleout import build
 
-            parts = build(settings)
+            parts = build(settings, dropped=dropped)
             return cls(
                 settings, parts.log, parts.states, parts.index, audit=parts.audit,
                 exposures=parts.exposures, decisions=parts.decisions, outbox=parts.outbox,
                 audiences=parts.audiences, outcomes=parts.outcomes, config_files=config_dir,
                 deliver_config=deliver_config, experiments=ExperimentBook(parts.experiments),
-                closers=parts.closers,
+                closers=parts.closers, dropped_writes=dropped,
             )  # fmt: skip
         from shopstream.storage.sqlite import (
             SQLiteAudiences,
@@ -226,11 +230,11 @@ class Engine:
         states = SQLiteStateStore(data / "state.db", fsync=settings.fsync)
         index = SQLiteIdentityIndex(data / "index.db", data / "events.db")
         audit = SQLiteAuditLog(data / "audit.db", fsync=settings.fsync)
-        exposures = SQLiteExposureLog(data / "exposures.db")
-        decisions = SQLiteDecisionLog(data / "decisions.db")
+        exposures = SQLiteExposureLog(data / "exposures.db", dropped=dropped)
+        decisions = SQLiteDecisionLog(data / "decisions.db", dropped=dropped)
         outbox = SQLiteOutbox(data / "outbox.db", fsync=settings.fsync)
         audiences = SQLiteAudiences(data / "outbox.db", fsync=settings.fsync)
-        outcomes = SQLiteOutcomeLog(data / "outcomes.db")
+        outcomes = SQLiteOutcomeLog(data / "outcomes.db", dropped=dropped)
         return cls(
             settings, log, states, index, audit=audit,
             exposures=exposures, decisions=decisions, outbox=outbox, audiences=audiences,
@@ -239,6 +243,7 @@ class Engine:
             collectors=_collector_processes(settings, log),
             closers=(states.close, index.close, audit.close, exposures.close, decisions.close,
                      outbox.close, audiences.close, outcomes.close),
+            dropped_writes=dropped,
         )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------------------

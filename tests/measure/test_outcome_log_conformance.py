@@ -57,6 +57,14 @@ def test_every_field_comes_back_and_reads_flush_what_is_queued(outcomes: Outcome
     assert found.at.utcoffset() == timedelta(0)
 
 
+def test_ids_an_event_carried_come_back_whole(outcomes: OutcomeLog) -> None:
+    """A NUL (legitimate JSON, kept by the event log) and an order of billions of units."""
+    order = measured(7, T0, revenue=1.5, order_id="o\x00-7", trigger_id="t\x00",
+                     offer_id="f\u00e9\x00", key="k\x00", quantity=3_000_000_000)  # fmt: skip
+    outcomes.record(order)
+    assert list(outcomes.between(T0, T0 + timedelta(minutes=1))) == [order]
+
+
 def test_between_is_half_open_and_ordered_by_time_then_offset(outcomes: OutcomeLog) -> None:
     for offset, seconds in ((5, 20), (3, 10), (4, 10), (1, 0), (9, 30)):
         outcomes.record(measured(offset, T0 + timedelta(seconds=seconds)))

@@ -23,6 +23,7 @@ from shopstream.storage.postgres import (
     PostgresAuditLog,
     PostgresEventIndex,
     PostgresExposureLog,
+    PostgresOutcomeLog,
     PostgresProfileStore,
     PostgresStateStore,
     PostgresUnavailable,
@@ -124,8 +125,9 @@ async def test_state_only_moves_forward(schema: str) -> None:
 def test_exposures_round_trip(schema: str) -> None:
     log = PostgresExposureLog(POSTGRES_URL, schema, flush_seconds=60)
     try:
-        e = Exposure("d1", CustomerId("c1"), "home", "web", (ProductId("p1"), ProductId("p2")),
-                     ("trending", "bought together"), "blend@1", DAY, (0.7, 0.3))  # fmt: skip
+        # A NUL (an event's product id may carry one) is kept: items are JSON bytes, not jsonb.
+        e = Exposure("d1", CustomerId("c1"), "home", "web", (ProductId("p1"), ProductId("p\x002")),
+                     ("trending", "bought with p\x002"), "blend@1", DAY, (0.7, 0.3))  # fmt: skip
         later = Exposure("d2", CustomerId("c2"), "email", "email", (ProductId("p3"),),
                          ("offer",), "linucb@1", DAY + timedelta(hours=2))  # fmt: skip
         log.record(e)
@@ -136,6 +138,44 @@ def test_exposures_round_trip(schema: str) -> None:
         assert list(log.between(DAY + timedelta(hours=1), DAY + timedelta(hours=2))) == []
     finally:
         log.close()
+
+
+def test_exposures_and_measured_events_read_the_same_after_migration_7() -> None:
+    with scaleout_namespace() as ns:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {ns.schema}")
+            conn.execute(f"SET search_path = {ns.schema}")
+            conn.execute(
+                "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+                " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            for m in migrations()[:6]:
+                conn.execute(m.sql.encode())
+                conn.execute("INSERT INTO schema_migrations VALUES (%s, %s)", (m.version, m.name))
+            conn.execute(
+                "INSERT INTO exposures VALUES ('d1', 'c1', 'home', 'web', %s, %s, 'blend@1', %s,"
+                " %s)", ('["p1", "p\u00e9"]', '["trending", "similar to \\"K\\""]', DAY,
+                         "[0.5, 0.25]"),
+            )  # fmt: skip
+            conn.execute(
+                "INSERT INTO measured_events VALUES (3, 'c1', 'Order Completed', 'web', %s, 9.5,"
+                " 'o\u00e9', 'cart-abandon', '10off', 'k1', 2)", (DAY,),
+            )  # fmt: skip
+        assert migrate(POSTGRES_URL, ns.schema) == [7]
+        exposures = PostgresExposureLog(POSTGRES_URL, ns.schema, flush_seconds=60)
+        outcomes = PostgresOutcomeLog(POSTGRES_URL, ns.schema, flush_seconds=60)
+        try:
+            [e] = exposures.of_customer(CustomerId("c1"), 10)
+            assert (e.items, e.reasons, e.propensities) == (
+                ("p1", "p\u00e9"), ("trending", 'similar to "K"'), (0.5, 0.25),
+            )  # fmt: skip
+            [m] = outcomes.between(DAY, DAY + timedelta(seconds=1))
+            assert (m.order_id, m.trigger_id, m.offer_id, m.key, m.quantity) == (
+                "o\u00e9", "cart-abandon", "10off", "k1", 2,
+            )  # fmt: skip
+        finally:
+            exposures.close()
+            outcomes.close()
 
 
 async def test_postgres_going_away_is_unavailable_then_the_store_reconnects(schema: str) -> None:

@@ -53,7 +53,7 @@ def create_app(engine: Engine, keys: KeyRing) -> FastAPI:
     app = FastAPI(title="Shopstream", version=__version__, lifespan=lifespan)
     app.state.engine = engine
     app.state.keys = keys
-    app.state.metrics = ApiMetrics()
+    app.state.metrics = ApiMetrics(engine.dropped_writes.counts)
     # The web apps: the storefront is served only in demo mode (its pages embed keys).
     app.state.demo = engine.settings.demo
     app.state.signer = Signer.from_settings(engine.settings)

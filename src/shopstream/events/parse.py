@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shopstream.core import has_nul
 from shopstream.events.errors import InvalidEvent
 from shopstream.events.models import MESSAGE_MODELS, Identifier, Message
 from shopstream.events.normalize import (
@@ -119,7 +120,8 @@ def _normalize(
     # without validate_assignment: a dozen fields a message, without a __setattr__ call each.
     values = message.__dict__
     values["source"] = source
-    values["message_id"] = values["message_id"] or str(uuid.uuid4())
+    message_id = values["message_id"]
+    values["message_id"] = _kept(message_id, "messageId") if message_id else str(uuid.uuid4())
     received = values["received_at"] = _utc(values["received_at"] or received_at, "receivedAt")
     original_field = "originalTimestamp" if values["original_timestamp"] else "timestamp"
     original = values["original_timestamp"] or values["timestamp"]
@@ -164,9 +166,10 @@ def _identities(values: dict[str, Any], phone_region: str) -> list[Identifier]:
     """Collect the identifiers in a message's fields, normalising contact details in place."""
     found: list[Identifier] = []
     if values["anonymous_id"]:
-        found.append(_identifier(Identifier, (_ANONYMOUS_ID, values["anonymous_id"])))
+        anonymous_id = _kept(values["anonymous_id"], "anonymousId")
+        found.append(_identifier(Identifier, (_ANONYMOUS_ID, anonymous_id)))
     if values["user_id"]:
-        found.append(_identifier(Identifier, (_USER_ID, values["user_id"])))
+        found.append(_identifier(Identifier, (_USER_ID, _kept(values["user_id"], "userId"))))
     kind = values["type"]
     containers: list[tuple[str, dict[str, Any]]] = []
     if kind in ("identify", "group"):
@@ -185,12 +188,14 @@ def _identities(values: dict[str, Any], phone_region: str) -> list[Identifier]:
             found.extend(_identities_in(bag, where, phone_region))
     device = context.get("device")
     if isinstance(device, dict) and isinstance(device.get("id"), str) and device["id"]:
-        found.append(_identifier(Identifier, (_DEVICE_ID, device["id"])))
+        device_id = _kept(device["id"], "context.device.id")
+        found.append(_identifier(Identifier, (_DEVICE_ID, device_id)))
     if kind == "alias":
         # previousId is almost always the anonymous id the shopper had before signing in
         # (Segment's and RudderStack's SDKs alias anonymousId -> userId); keyed as such it
         # joins the anonymous history to the user.
-        found.append(_identifier(Identifier, (_ANONYMOUS_ID, values["previous_id"])))
+        previous_id = _kept(values["previous_id"], "previousId")
+        found.append(_identifier(Identifier, (_ANONYMOUS_ID, previous_id)))
     # Each repeat dropped, as list(dict.fromkeys(found)) would, without hashing the IdTypes
     # (an Enum's __hash__ is a Python call): a message has a handful of identifiers.
     unique: list[Identifier] = []
@@ -198,6 +203,14 @@ def _identities(values: dict[str, Any], phone_region: str) -> list[Identifier]:
         if identifier not in unique:
             unique.append(identifier)
     return unique
+
+
+def _kept(value: str, field: str) -> str:
+    """``value``, refused when a store could not keep it: an id or identifier is written to
+    PostgreSQL's ``text`` (the archive, the identity graph), which refuses a NUL."""
+    if has_nul(value):
+        raise InvalidEvent("must not contain a NUL character", field=field)
+    return value
 
 
 def _identities_in(bag: dict[str, Any], where: str, phone_region: str) -> list[Identifier]:
@@ -235,5 +248,5 @@ def _identities_in(bag: dict[str, Any], where: str, phone_region: str) -> list[I
                 del bag[key]
                 found.append(Identifier(id_type, hash_identifier(str(value))))
             else:
-                found.append(Identifier(id_type, str(value)))
+                found.append(Identifier(id_type, _kept(str(value), f"{where}.{key}")))
     return found

@@ -33,7 +33,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shopstream.core import CustomerId, load_model, parse_model
+from shopstream.core import CustomerId, has_nul, load_model, parse_model
 from shopstream.measure.assignment import HOLDOUT, assign
 from shopstream.measure.errors import InvalidExperiment
 
@@ -92,7 +92,7 @@ class ExperimentSpec(_Strict):
         if not self.exposure.triggers and not self.exposure.placements:
             msg = "exposure must name at least one trigger or placement"
             raise ValueError(msg)
-        if _has_nul(self.model_dump()):  # no store keeps one (PostgreSQL refuses it)
+        if has_nul(self.model_dump()):  # no store keeps one (PostgreSQL refuses it)
             msg = "no name or text may contain a NUL character"
             raise ValueError(msg)
         return self
@@ -149,16 +149,6 @@ class ExperimentsFile(_Strict):
             if covered:
                 arms[spec.id] = spec.arm_of(customer_id)
         return arms
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
 
 
 def load_experiments(path: Path) -> ExperimentsFile:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from shopstream.core import Offset
+from shopstream.core import DroppedWrites, Offset
 from shopstream.deliver import AudienceStore, Outbox
 from shopstream.events import Message, message_from_json, message_to_json
 from shopstream.log import DeadLetter, EventIndex, EventLog, LogRecord, StateStore
@@ -164,8 +164,9 @@ def urls(settings: Settings) -> tuple[str, str]:
     return settings.redis_url.get_secret_value(), settings.postgres_url.get_secret_value()
 
 
-def build(settings: Settings) -> ScaleOutParts:
-    """Apply the migrations and open every store of the scale-out backend."""
+def build(settings: Settings, *, dropped: DroppedWrites | None = None) -> ScaleOutParts:
+    """Apply the migrations and open every store of the scale-out backend (the background
+    writers count the rows they drop in ``dropped``)."""
     redis_url, pg_url = urls(settings)
     schema = settings.postgres_schema
     migrate(pg_url, schema)
@@ -180,8 +181,8 @@ def build(settings: Settings) -> ScaleOutParts:
     log = ScaleOutLog(redis, archive, archive_on_append=settings.ack == "redis+postgres")
     states = PostgresStateStore(pg_url, schema)
     index = PostgresEventIndex(pg_url, schema)
-    exposures = PostgresExposureLog(pg_url, schema)
-    decisions = PostgresDecisionLog(pg_url, schema)
+    exposures = PostgresExposureLog(pg_url, schema, dropped=dropped)
+    decisions = PostgresDecisionLog(pg_url, schema, dropped=dropped)
     # experiments.yaml seeds the table with the experiments it has never held; from then on
     # the table is the definition every API process reads (PUT /v1/experiments changes it).
     experiments = PostgresExperiments(
@@ -190,7 +191,7 @@ def build(settings: Settings) -> ScaleOutParts:
     audit = PostgresAuditLog(pg_url, schema)
     outbox = PostgresOutbox(pg_url, schema)
     audiences = PostgresAudiences(pg_url, schema)
-    outcomes = PostgresOutcomeLog(pg_url, schema)
+    outcomes = PostgresOutcomeLog(pg_url, schema, dropped=dropped)
     closers = (states.close, index.close, exposures.close, decisions.close, experiments.close,
                audit.close, outbox.close, audiences.close, outcomes.close)  # fmt: skip
     return ScaleOutParts(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shopstream.core import CustomerId
+from shopstream.core import CustomerId, DroppedWrites
 from shopstream.decide import DecisionId
 from shopstream.measure import LoggedDecision, actions_from_json, actions_to_json
 from shopstream.storage.postgres._connection import SharedConnection
@@ -25,10 +25,21 @@ _COLUMNS = "decision_id, customer_id, placement, channel, policy, at, actions, c
 
 
 class PostgresDecisionLog:
-    def __init__(self, url: str, schema: str = "shopstream", *, flush_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str = "shopstream",
+        *,
+        flush_seconds: float = 0.2,
+        dropped: DroppedWrites | None = None,
+    ) -> None:
         self._db = SharedConnection(url, schema)
         self._writes: QueuedWrites[LoggedDecision] = QueuedWrites(
-            self._db, _insert, name="decision-writer", flush_seconds=flush_seconds
+            self._db,
+            _insert,
+            store="decisions",
+            dropped=dropped,
+            flush_seconds=flush_seconds,
         )
 
     def record(self, decision: LoggedDecision) -> None:

@@ -4,6 +4,8 @@ As in the embedded backend, ``record`` only queues (it is on every recommendatio
 a writer thread commits the queue every ``flush_seconds`` (:mod:`._queued`): an exposure is a
 record of what was shown, not an acknowledged event, and a crash may lose the last fraction of
 a second of them. While PostgreSQL is away the queue is kept and written when it is back.
+Items and reasons are JSON bytes (migration 0007): ``jsonb`` would refuse the NUL a product id
+from an event's properties may carry.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from shopstream.core import CustomerId, ProductId
+from shopstream.core import CustomerId, DroppedWrites, ProductId
 from shopstream.measure import Exposure
 from shopstream.storage.postgres._connection import SharedConnection
 from shopstream.storage.postgres._queued import QueuedWrites
@@ -24,10 +26,21 @@ if TYPE_CHECKING:
 
 
 class PostgresExposureLog:
-    def __init__(self, url: str, schema: str = "shopstream", *, flush_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str = "shopstream",
+        *,
+        flush_seconds: float = 0.2,
+        dropped: DroppedWrites | None = None,
+    ) -> None:
         self._db = SharedConnection(url, schema)
         self._writes: QueuedWrites[Exposure] = QueuedWrites(
-            self._db, _insert, name="exposure-writer", flush_seconds=flush_seconds
+            self._db,
+            _insert,
+            store="exposures",
+            dropped=dropped,
+            flush_seconds=flush_seconds,
         )
 
     def record(self, exposure: Exposure) -> None:
@@ -68,8 +81,8 @@ _COLUMNS = "decision_id, customer_id, placement, channel, items, reasons, policy
 
 def _insert(conn: psycopg.Connection, exposures: list[Exposure]) -> int:
     rows = [
-        (e.decision_id, e.customer_id, e.placement, e.channel, orjson.dumps(e.items).decode(),
-         orjson.dumps(e.reasons).decode(), e.policy, e.at, orjson.dumps(e.propensities).decode())
+        (e.decision_id, e.customer_id, e.placement, e.channel, orjson.dumps(e.items),
+         orjson.dumps(e.reasons), e.policy, e.at, orjson.dumps(e.propensities).decode())
         for e in exposures
     ]  # fmt: skip
     cursor = conn.cursor()
@@ -83,5 +96,5 @@ def _insert(conn: psycopg.Connection, exposures: list[Exposure]) -> int:
 
 def _exposure(row: tuple[Any, ...]) -> Exposure:
     d, c, p, ch, items, reasons, policy, at, propensities = row
-    return Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in items),
-                    tuple(reasons), policy, at, tuple(propensities))  # fmt: skip
+    return Exposure(d, CustomerId(c), p, ch, tuple(ProductId(i) for i in orjson.loads(items)),
+                    tuple(orjson.loads(reasons)), policy, at, tuple(propensities))  # fmt: skip

@@ -3,7 +3,9 @@
 ``record`` runs for every processed event that measure keeps, so it only queues; a writer
 thread commits the queue every ``flush_seconds`` (:mod:`._queued`). Rows are keyed by log
 offset: the events a crash loses from here are replayed from the log into the same keys, and
-every API process following the log records the same rows, which are written once.
+every API process following the log records the same rows, which are written once. The ids
+taken from the event's properties are stored as UTF-8 bytes (migration 0007): ``text`` would
+refuse the NUL one may carry.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from shopstream.core import CustomerId, Offset
+from shopstream.core import CustomerId, DroppedWrites, Offset
 from shopstream.measure import MeasuredEvent
 from shopstream.storage.postgres._connection import SharedConnection
 from shopstream.storage.postgres._queued import QueuedWrites
@@ -27,10 +29,21 @@ _COLUMNS = (
 
 
 class PostgresOutcomeLog:
-    def __init__(self, url: str, schema: str = "shopstream", *, flush_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str = "shopstream",
+        *,
+        flush_seconds: float = 0.2,
+        dropped: DroppedWrites | None = None,
+    ) -> None:
         self._db = SharedConnection(url, schema)
         self._writes: QueuedWrites[MeasuredEvent] = QueuedWrites(
-            self._db, _insert, name="outcome-writer", flush_seconds=flush_seconds
+            self._db,
+            _insert,
+            store="outcomes",
+            dropped=dropped,
+            flush_seconds=flush_seconds,
         )
 
     def record(self, event: MeasuredEvent) -> None:
@@ -49,8 +62,9 @@ class PostgresOutcomeLog:
             ).fetchall()
         )
         return [
-            MeasuredEvent(Offset(o), CustomerId(c), ev, ch, at.astimezone(UTC), rev, order,
-                          trig, offer, key, qty)
+            MeasuredEvent(Offset(o), CustomerId(c), ev, ch, at.astimezone(UTC), rev,
+                          bytes(order).decode(), bytes(trig).decode(), bytes(offer).decode(),
+                          bytes(key).decode(), qty)
             for o, c, ev, ch, at, rev, order, trig, offer, key, qty in rows
         ]  # fmt: skip
 
@@ -61,8 +75,8 @@ class PostgresOutcomeLog:
 
 def _insert(conn: psycopg.Connection, events: list[MeasuredEvent]) -> int:
     rows = [
-        (e.offset, e.customer_id, e.event, e.channel, e.at, e.revenue, e.order_id,
-         e.trigger_id, e.offer_id, e.key, e.quantity)
+        (e.offset, e.customer_id, e.event, e.channel, e.at, e.revenue, e.order_id.encode(),
+         e.trigger_id.encode(), e.offer_id.encode(), e.key.encode(), e.quantity)
         for e in events
     ]  # fmt: skip
     cursor = conn.cursor()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from shopstream.core import CustomerId
+from shopstream.core import CustomerId, DroppedWrites
 from shopstream.decide import DecisionId
 from shopstream.measure import LoggedDecision, actions_from_json, actions_to_json
 from shopstream.storage.sqlite.log import connect
@@ -33,14 +33,16 @@ _COLUMNS = "decision_id, customer_id, placement, channel, policy, at, actions, c
 
 
 class SQLiteDecisionLog:
-    def __init__(self, path: Path, *, flush_seconds: float = 0.2) -> None:
+    def __init__(
+        self, path: Path, *, flush_seconds: float = 0.2, dropped: DroppedWrites | None = None
+    ) -> None:
         self._conn = connect(path, fsync="normal")
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._writes: QueuedInserts[LoggedDecision] = QueuedInserts(
             self._conn, self._lock,
             f"INSERT OR IGNORE INTO decisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _row, name="decision-writer", flush_seconds=flush_seconds,
+            _row, store="decisions", dropped=dropped, flush_seconds=flush_seconds,
         )  # fmt: skip
 
     def record(self, decision: LoggedDecision) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shopstream.core import CustomerId, ProductId
+from shopstream.core import CustomerId, DroppedWrites, ProductId
 from shopstream.measure.exposures import Exposure
 from shopstream.storage.sqlite.log import connect
 from shopstream.storage.sqlite.queued import QueuedInserts
@@ -32,7 +32,9 @@ CREATE INDEX IF NOT EXISTS exposures_at ON exposures (at);
 
 
 class SQLiteExposureLog:
-    def __init__(self, path: Path, *, flush_seconds: float = 0.2) -> None:
+    def __init__(
+        self, path: Path, *, flush_seconds: float = 0.2, dropped: DroppedWrites | None = None
+    ) -> None:
         self._conn = connect(path, fsync="normal")
         self._conn.executescript(_SCHEMA)
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(exposures)")}
@@ -44,7 +46,7 @@ class SQLiteExposureLog:
         self._writes: QueuedInserts[Exposure] = QueuedInserts(
             self._conn, self._lock,
             "INSERT OR IGNORE INTO exposures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _row, name="exposure-writer", flush_seconds=flush_seconds,
+            _row, store="exposures", dropped=dropped, flush_seconds=flush_seconds,
         )  # fmt: skip
 
     def record(self, exposure: Exposure) -> None:

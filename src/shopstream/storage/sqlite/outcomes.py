@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shopstream.core import CustomerId, Offset
+from shopstream.core import CustomerId, DroppedWrites, Offset
 from shopstream.measure import MeasuredEvent
 from shopstream.storage.sqlite.log import connect
 from shopstream.storage.sqlite.queued import QueuedInserts
@@ -40,7 +40,9 @@ _COLUMNS = (
 
 
 class SQLiteOutcomeLog:
-    def __init__(self, path: Path, *, flush_seconds: float = 0.2) -> None:
+    def __init__(
+        self, path: Path, *, flush_seconds: float = 0.2, dropped: DroppedWrites | None = None
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = connect(path, fsync="normal")
         self._conn.executescript(_SCHEMA)
@@ -49,7 +51,7 @@ class SQLiteOutcomeLog:
             self._conn, self._lock,
             f"INSERT OR IGNORE INTO measured_events ({_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _row, name="outcome-writer", flush_seconds=flush_seconds,
+            _row, store="outcomes", dropped=dropped, flush_seconds=flush_seconds,
         )  # fmt: skip
 
     def record(self, event: MeasuredEvent) -> None:
