@@ -221,9 +221,9 @@ def warn_if_not_durable(redis_url: str, ack: str) -> None:
         )
     else:
         logger.warning(
-            "Redis persistence is %r: acknowledged events are safe in PostgreSQL, and the log's "
-            "offsets and dedupe are rebuilt from it if Redis restarts empty, but the workers' "
-            "online state is not; run Redis with appendonly yes",
+            "Redis persistence is %r: acknowledged events are safe in PostgreSQL, and the log "
+            "and the workers' online state are rebuilt from it if Redis restarts empty, while "
+            "no event is processed; run Redis with appendonly yes",
             fsync,
         )
 
