@@ -139,14 +139,14 @@ async def test_redis_restarting_empty_mid_run_rebuilds_the_online_state(
         await until(lambda: _holds(online, 300), "the first 300 events applied")
         restart_empty(redis)
         await append(settings, messages[300:], chunk=50)
-        await until(lambda: _holds(online, 600), "every event applied after the restart")
+        await until(lambda: _holds(online, 600), "every event applied after the restart", 60)
+        state = await online.snapshot()
     finally:
         for w in crew:
             w.worker.stop()
         await asyncio.gather(*running)
-    state = await online.snapshot()
-    for w in crew:
-        await w.close()
+        for w in crew:
+            await w.close()
     assert sum(w.worker.stats.rebuilt for w in crew) == 300  # the archive's, once
     assert shopper_events(state) == 600
     assert state == await clean_replay(settings)
