@@ -25,10 +25,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 
 from shopstream.core import Offset
+from shopstream.log import LogRecord
 from shopstream.scaleout.store import Archive, OnlineState, PartitionedLog, RebuildPlan
-from shopstream.scaleout.updates import online_update
+from shopstream.scaleout.updates import OnlineUpdate, online_update
 
 logger = logging.getLogger(__name__)
 
@@ -100,29 +102,28 @@ async def _replay(
     page: int,
     worker: str,
 ) -> int:
-    """Apply the plan's archived events after ``plan.done``, reading the next page from the
-    archive while this one is applied."""
+    """Apply the plan's archived events after ``plan.done``, a page at a time, in order; while
+    Redis applies one page, the next is read from the archive and decoded."""
+
+    async def read(after: Offset) -> tuple[Sequence[LogRecord], list[OnlineUpdate]]:
+        records = await archive.replay(after, page, plan.bounds)
+        return records, [online_update(r.offset, r.message) for r in records]
+
     applied, said = 0, time.monotonic()
-    records = await archive.replay(plan.done, page, plan.bounds)
+    records, updates = await read(plan.done)
     while records:
-        following = (
-            asyncio.ensure_future(archive.replay(records[-1].offset, page, plan.bounds))
-            if len(records) == page
-            else None
-        )
-        try:
-            updates = [online_update(r.offset, r.message) for r in records]
-            await state.apply_rebuilt(updates, token, lease_ms, Offset(records[-1].offset))
-        except BaseException:
-            if following is not None:
-                following.cancel()
-            raise
-        applied += len(records)
+        done, count = Offset(records[-1].offset), len(records)
+        applying = state.apply_rebuilt(updates, token, lease_ms, done)
+        if count == page:
+            _, (records, updates) = await asyncio.gather(applying, read(done))
+        else:
+            await applying
+            records, updates = [], []
+        applied += count
         if time.monotonic() - said >= PROGRESS_EVERY:
             said = time.monotonic()
             logger.info(
                 "%s: rebuilding the online state: %d / %d events", worker,
                 plan.rebuilt + applied, plan.total,
             )  # fmt: skip
-        records = await following if following is not None else []
     return applied
