@@ -354,7 +354,8 @@ class RedisOnlineState:
         self, updates: Sequence[OnlineUpdate], keys: list[str], mode: list[str | int]
     ) -> list[CustomerId | None]:
         batch = orjson.dumps([u.to_wire() for u in updates])
-        args = [self.prefix, RECENT_VIEWS, COVISIT_WINDOW_MS, self.bits_per_key, batch, *mode]
+        args: list[str | int | bytes] = [self.prefix, RECENT_VIEWS, COVISIT_WINDOW_MS]
+        args += [self.bits_per_key, batch, *mode]
         try:
             with available("the Redis online state"):
                 customers = await self._apply(keys=keys, args=args)
@@ -395,7 +396,11 @@ class RedisOnlineState:
         bitmaps = max(plan.bounds, default=0) // self.bits_per_key + 1
         keys = [self._rebuild_lease, self._plan, self._seeded, f"{self.prefix}:applied:dropped"]
         keys += [f"{self.prefix}:applied:{n}" for n in range(bitmaps)]
-        args = [token, orjson.dumps([int(b) for b in plan.bounds]), plan.total]
+        args: list[str | int | bytes] = [
+            token,
+            orjson.dumps([int(b) for b in plan.bounds]),
+            plan.total,
+        ]
         outcome = await self._rebuild_script(self._plan_rebuild, keys, args)
         return None if outcome == b"seeded" else await self.rebuild_plan()
 
@@ -409,7 +414,7 @@ class RedisOnlineState:
         await self._rebuild_script(self._finish_rebuild, keys, [token, int(through)])
 
     async def _rebuild_script(
-        self, script: AsyncScript, keys: list[str], args: list[object]
+        self, script: AsyncScript, keys: list[str], args: list[str | int | bytes]
     ) -> bytes:
         try:
             with available("the Redis online state"):
