@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from shopstream.core import Offset, stable_hash
 from shopstream.events import Message
-from shopstream.scaleout import LeaseLost, online_update
+from shopstream.scaleout import LeaseLost, RebuildPlan, online_update
 from shopstream.storage.redis.leases import RedisLeases
 from shopstream.storage.redis.online import RedisOnlineState
 from shopstream.testing import REDIS_URL, scaleout_namespace
@@ -45,6 +45,7 @@ class Harness:
             token = await self.leases.acquire(p, "t", 60_000)
             assert token is not None
             self.fences[p] = token
+        await mark_whole(self.state)
 
     async def apply(self, events: list[tuple[int, Message]]) -> None:
         updates = [online_update(Offset(o), m) for o, m in events]
@@ -52,6 +53,14 @@ class Harness:
 
     async def snapshot(self) -> dict[str, object]:
         return await self.state.snapshot()  # keys named without the prefix
+
+
+async def mark_whole(state: RedisOnlineState) -> None:
+    """A new state, rebuilt from an empty archive: whole, so events may be applied."""
+    token = await state.take_rebuild("t", 60_000)
+    assert token is not None
+    assert await state.plan_rebuild(token, RebuildPlan((), 0, Offset(0), 0)) is not None
+    await state.finish_rebuild(token, Offset(0))
 
 
 @pytest.fixture

@@ -60,4 +60,4 @@ def test_public_names_are_exported_and_none_is_private() -> None:
     assert isinstance(names, tuple)
     assert all(not name.startswith("_") and getattr(shopstream.scaleout, name) for name in names)
     public = {n for n in dir(shopstream.scaleout) if not n.startswith("_")}
-    assert public - {"errors", "store", "updates", "worker", "annotations"} == set(names)
+    assert public - {"errors", "rebuild", "store", "updates", "worker", "annotations"} == set(names)

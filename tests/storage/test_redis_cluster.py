@@ -25,7 +25,7 @@ from shopstream.api import KeyRing, create_app
 from shopstream.core import Offset
 from shopstream.events import Message, parse_message
 from shopstream.log import DeadLetter, LogUnavailable
-from shopstream.scaleout import online_update
+from shopstream.scaleout import RebuildPlan, online_update
 from shopstream.settings import Settings
 from shopstream.storage.redis import (
     RedisEventLog,
@@ -126,6 +126,10 @@ async def test_the_online_state_applies_on_a_cluster_as_on_one_redis(
             assert token is not None
             fences[p] = token
         assert await leases.heartbeat("t", 60_000) == 1  # a MULTI, on the leases' slot
+        token = await state.take_rebuild("t", 60_000)  # a new state: whole once planned
+        assert token is not None
+        assert await state.plan_rebuild(token, RebuildPlan((), 0, Offset(0), 0)) is not None
+        await state.finish_rebuild(token, Offset(0))
         for start in range(0, len(events), 25):
             await state.apply(events[start : start + 25], fences)
         assert await state.forget_applied(Offset(100)) == 3

@@ -6,7 +6,8 @@ here; Redis and PostgreSQL implement the ports in ``shopstream.storage``.
 
 from __future__ import annotations
 
-from shopstream.scaleout.errors import LeaseLost, ScaleOutError
+from shopstream.scaleout.errors import LeaseLost, OnlineStateLost, ScaleOutError
+from shopstream.scaleout.rebuild import rebuild_online_state
 from shopstream.scaleout.store import (
     Archive,
     ArchivedEvent,
@@ -15,6 +16,7 @@ from shopstream.scaleout.store import (
     Merged,
     OnlineState,
     PartitionedLog,
+    RebuildPlan,
 )
 from shopstream.scaleout.updates import OnlineUpdate, online_update
 from shopstream.scaleout.worker import Worker, WorkerStats
@@ -27,10 +29,13 @@ __all__ = (
     "Leases",
     "Merged",
     "OnlineState",
+    "OnlineStateLost",
     "OnlineUpdate",
     "PartitionedLog",
+    "RebuildPlan",
     "ScaleOutError",
     "Worker",
     "WorkerStats",
     "online_update",
+    "rebuild_online_state",
 )

@@ -13,6 +13,10 @@ then trims them.
 
 A crash anywhere redelivers a batch, and redelivery changes nothing: the online state skips
 offsets it applied, the archive keeps one row per offset.
+
+When the online state is not whole (Redis restarted empty), the workers apply nothing until
+one of them has rebuilt it from the archive (:mod:`shopstream.scaleout.rebuild`); the batches
+they read meanwhile stay pending and are claimed once it is done.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from dataclasses import dataclass, field
 
 from shopstream.core import CustomerId, Offset, stable_hash
 from shopstream.log import LogUnavailable
-from shopstream.scaleout.errors import LeaseLost
+from shopstream.scaleout.errors import LeaseLost, OnlineStateLost
+from shopstream.scaleout.rebuild import rebuild_online_state
 from shopstream.scaleout.store import (
     Archive,
     ArchivedEvent,
@@ -49,6 +54,7 @@ class WorkerStats:
     trimmed_to: int = 0
     lost_leases: int = 0
     errors: int = 0
+    rebuilt: int = 0  # events this worker replayed from the archive into the online state
     started: float = field(default_factory=time.monotonic)
 
 
@@ -90,6 +96,7 @@ class Worker:
         self._trimmed = time.monotonic()
         self._stopping = asyncio.Event()
         self._inflight: asyncio.Task[None] | None = None
+        self._whole = False  # the online state was seen whole (and not lost since)
         self.stats = WorkerStats()
 
     def stop(self) -> None:
@@ -116,6 +123,9 @@ class Worker:
     async def step(self) -> int:
         """Balance leases, apply what is pending, then one read; the events applied."""
         await self._balance()
+        if not self._whole and not await self._rebuilt():
+            await asyncio.sleep(self._lease_ms / 5000)  # another worker is rebuilding it
+            return 0
         applied = 0
         for partition in sorted(self._unclaimed):
             entries = await self._log.claim(self.group, self.name, partition)
@@ -158,6 +168,12 @@ class Worker:
             await self.settle()
             await self._renew()  # forget the partitions that moved; their owner claims the batch
             return 0
+        except OnlineStateLost as exc:
+            logger.warning("%s: %s", self.name, exc)
+            self._whole = False
+            self._unclaimed |= set(self.owned)  # this batch stays pending: claim it after
+            await self.settle()
+            return 0
         # Archive and acknowledge this batch while the next one is read and applied: one batch
         # in flight, archived and acknowledged in order. A crash in between redelivers both
         # batches, which changes nothing.
@@ -175,6 +191,23 @@ class Worker:
         await self._log.ack(self.group, entries)
         self.stats.processed += len(entries)
         self.stats.batches += 1
+
+    async def _rebuilt(self) -> bool:
+        """Whether the online state is whole, rebuilding it from the archive if no other
+        worker is at it (False: one is; wait)."""
+        try:
+            applied = await rebuild_online_state(
+                self._log, self._state, self._archive,
+                worker=self.name, group=self.group, lease_ms=self._lease_ms,
+            )  # fmt: skip
+        except LeaseLost as exc:  # paused past the rebuild lease: another worker carries on
+            logger.warning("%s: %s", self.name, exc)
+            return False
+        if applied is None:
+            return False
+        self.stats.rebuilt += applied
+        self._whole = True
+        return True
 
     async def settle(self) -> None:
         """Wait for the batch in flight to be archived and acknowledged (its error, if any)."""

@@ -13,7 +13,8 @@ Dead letters go the same way: Redis gives each its id, and with ``redis+postgres
 committed to the archive's ``dead_letters`` before the response that names them; the workers
 archive what is still in Redis (all of it with ``ack=redis``) and trim it. If Redis restarts
 empty, the log rebuilds its counters and dedupe map from the archive
-(:meth:`RedisEventLog.seed`) before it appends again.
+(:meth:`RedisEventLog.seed`) before it appends again, and one worker rebuilds the online state
+from it (:mod:`shopstream.scaleout.rebuild`) before any applies an event again.
 """
 
 from __future__ import annotations
@@ -225,9 +226,9 @@ def warn_if_not_durable(redis_url: str, ack: str) -> None:
         )
     else:
         logger.warning(
-            "Redis persistence is %r: acknowledged events are safe in PostgreSQL, and the log's "
-            "offsets and dedupe are rebuilt from it if Redis restarts empty, but the workers' "
-            "online state is not; run Redis with appendonly yes",
+            "Redis persistence is %r: acknowledged events are safe in PostgreSQL, and the log "
+            "and the workers' online state are rebuilt from it if Redis restarts empty, while "
+            "no event is processed; run Redis with appendonly yes",
             fsync,
         )
 

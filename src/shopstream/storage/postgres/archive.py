@@ -133,6 +133,35 @@ class PostgresArchive:
         )
         return [LogRecord(Offset(o), bytes(p)) for o, p in rows]
 
+    async def replay(self, after: Offset, limit: int, bounds: Sequence[Offset]) -> list[LogRecord]:
+        """Archived events with offsets above ``after`` and below ``bounds[partition]``, in
+        order: what rebuilding the online state replays (:mod:`shopstream.scaleout.rebuild`)."""
+        if not bounds:
+            return []
+        rows = await asyncio.to_thread(
+            self._db.run,
+            lambda conn: conn.execute(
+                'SELECT "offset", payload FROM events WHERE "offset" > %s AND "offset" < %s'
+                ' AND "offset" < (%s::bigint[])[partition + 1] ORDER BY "offset" LIMIT %s',
+                (after, max(bounds), list(bounds), limit),
+            ).fetchall(),
+        )
+        return [LogRecord(Offset(o), bytes(p)) for o, p in rows]
+
+    async def count_before(self, bounds: Sequence[Offset]) -> int:
+        """How many archived events lie below ``bounds[partition]``."""
+        if not bounds:
+            return 0
+        row = await asyncio.to_thread(
+            self._db.run,
+            lambda conn: conn.execute(
+                'SELECT count(*) FROM events WHERE "offset" < %s'
+                ' AND "offset" < (%s::bigint[])[partition + 1]',
+                (max(bounds), list(bounds)),
+            ).fetchone(),
+        )
+        return int(row[0]) if row else 0
+
     async def reached(self) -> Offset:
         """The largest archived offset (0 when empty); offsets below it may still be missing."""
         row = await asyncio.to_thread(

@@ -815,26 +815,39 @@ class RedisEventLog:
         with self._available():
             last = int(await self._redis.get(self._offset) or 0)
             for stream in self._streams:
-                first = last + 1
-                groups = await self._redis.xinfo_groups(stream)
-                info = next((g for g in groups if _text(g["name"]) == group), None)
-                if info is None:  # Redis restarted empty: the group is made again
-                    self._groups.clear()
-                    msg = f"the consumer group {group!r} is gone from {stream}"
-                    raise LogUnavailable(msg)
-                delivered = _offset_of(info["last-delivered-id"])
-                summary = await self._redis.xpending(stream, group)
-                if int(summary["pending"]):
-                    first = _offset_of(summary["min"])
-                else:
-                    after = await self._redis.xrange(stream, f"({delivered}-0", "+", count=1)
-                    if after:
-                        first = _offset_of(after[0][0])
+                first = await self._first_undone(stream, group, last)
                 await self._redis.xtrim(stream, minid=f"{first}-0", approximate=False)
                 firsts.append(first)
             floor = min(firsts, default=last + 1)
             await self._redis.xtrim(self._log, minid=f"{floor}-0", approximate=False)
         return Offset(floor - 1)
+
+    async def resume_points(self, group: str) -> list[Offset]:
+        """Per partition, the first offset ``group`` will deliver (again): its oldest pending
+        entry, else the first it has not delivered, else one past the log's end. Seeds the
+        log first if Redis restarted empty (so the end is past the archive), and makes the
+        group if it is missing (it then delivers each stream from its start)."""
+        await self.last_offset()
+        await self.ensure_group(group)
+        with self._available():
+            last = int(await self._redis.get(self._offset) or 0)
+            return [Offset(await self._first_undone(s, group, last)) for s in self._streams]
+
+    async def _first_undone(self, stream: str, group: str, last: int) -> int:
+        """The first offset of ``stream`` that ``group`` has not acknowledged (see
+        :meth:`trim_archived` for why the last delivered id is read first)."""
+        groups = await self._redis.xinfo_groups(stream)
+        info = next((g for g in groups if _text(g["name"]) == group), None)
+        if info is None:  # Redis restarted empty: the group is made again
+            self._groups.clear()
+            msg = f"the consumer group {group!r} is gone from {stream}"
+            raise LogUnavailable(msg)
+        delivered = _offset_of(info["last-delivered-id"])
+        summary = await self._redis.xpending(stream, group)
+        if int(summary["pending"]):
+            return _offset_of(summary["min"])
+        after = await self._redis.xrange(stream, f"({delivered}-0", "+", count=1)
+        return _offset_of(after[0][0]) if after else last + 1
 
     async def first_offset(self) -> Offset | None:
         """The oldest offset still in the order stream (``None`` when it is empty)."""

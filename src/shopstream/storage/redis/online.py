@@ -19,6 +19,13 @@ identifier's graph key):
 - ``P:renamed``: customer -> the customer it was merged into (a record, not state).
 - ``P:merges``: a stream of merges (offset, loser, winner, message id, time), written in the
   same step as the merge, drained into PostgreSQL's ``identity_merges`` by :meth:`drain_merges`.
+- ``P:seeded``: the sentinel: the state is whole up to this offset (rebuilt from the archive,
+  or ``kept`` by a Redis that never lost it). An emptied Redis has none, and the apply script
+  refuses live batches until a worker has rebuilt the state (``shopstream.scaleout.rebuild``).
+- ``P:rebuild``: the plan of a rebuild under way (per partition the offset it replays up to,
+  the events to replay, the offset read up to, the events applied); ``P:rebuild:lease``: the
+  lease of the one worker rebuilding, whose token fences the rebuild's batches as partition
+  leases fence live ones.
 
 One Lua script applies a batch: it first checks the caller still holds every partition lease
 it names (fencing: a worker that paused past its lease cannot write), then per event sets the
@@ -35,18 +42,21 @@ again (it is gone from the streams; the pending entries a crash leaves behind ar
 floor, and their bitmaps stay). The apply script treats an offset in a dropped bitmap as
 applied, so even a batch held in some paused worker's memory could not apply it twice (its
 lease fencing refuses it first anyway). A replay below the floor reads the PostgreSQL archive
-and never touches the online state.
+and never touches the online state, but for the rebuild after Redis lost the state: then
+nothing is dropped until the rebuild is done (``forget_applied`` needs the sentinel), so the
+rebuild finds the bits of the offsets it replays clear.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import orjson
 
 from shopstream.core import CustomerId, Offset
-from shopstream.scaleout import LeaseLost, Merged, OnlineUpdate
+from shopstream.scaleout import LeaseLost, Merged, OnlineStateLost, OnlineUpdate, RebuildPlan
 from shopstream.scaleout.updates import COVISIT_WINDOW_MS, RECENT_VIEWS
 from shopstream.storage.redis._driver import available
 from shopstream.storage.redis.hashtags import online_tag
@@ -54,20 +64,34 @@ from shopstream.storage.redis.leases import RedisLeases
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
 
 BITS_PER_KEY = 2**24
 
 _APPLY = """
--- KEYS: the lease keys of the partitions in the batch
--- ARGV: prefix, recent views kept, co-visitation window (ms), bits a key, JSON batch,
---       then one fencing token per lease key
+-- ARGV: prefix, recent views kept, co-visitation window (ms), bits a key, JSON batch, mode;
+-- mode 'live': KEYS the lease keys of the partitions in the batch, then ARGV one fencing
+--   token per lease key; refused unless the state is whole (P:seeded);
+-- mode 'rebuild': KEYS[1] the rebuild lease, then ARGV its token, its time to live (ms) and
+--   the offset the archive was read up to (the plan's progress, written with the batch).
 -- An offset in a dropped bitmap (every one of its offsets was applied) counts as applied.
-for i, key in ipairs(KEYS) do
-    if redis.call('GET', key) ~= ARGV[5 + i] then
-        return redis.error_reply('LEASE ' .. key)
-    end
-end
 local P = ARGV[1]
+local mode = ARGV[6]
+if mode == 'live' then
+    if redis.call('EXISTS', P .. ':seeded') == 0 then
+        return redis.error_reply('UNSEEDED the online state is not rebuilt from the archive')
+    end
+    for i, key in ipairs(KEYS) do
+        if redis.call('GET', key) ~= ARGV[6 + i] then
+            return redis.error_reply('LEASE ' .. key)
+        end
+    end
+else
+    if redis.call('GET', KEYS[1]) ~= ARGV[7] then
+        return redis.error_reply('LEASE ' .. KEYS[1])
+    end
+    redis.call('PEXPIRE', KEYS[1], ARGV[8])
+end
 local keep = tonumber(ARGV[2])
 local window = tonumber(ARGV[3])
 local per_key = tonumber(ARGV[4])
@@ -226,11 +250,20 @@ for _, u in ipairs(batch) do
     end
     out[#out + 1] = customer
 end
+if mode == 'rebuild' then
+    redis.call('HSET', P .. ':rebuild', 'done', ARGV[9])
+    redis.call('HINCRBY', P .. ':rebuild', 'rebuilt', #batch)
+end
 return out
 """
 
 _FORGET_APPLIED = """
--- KEYS: the count of bitmaps dropped; ARGV: the bitmaps' key base, the first bitmap to keep
+-- KEYS: the count of bitmaps dropped, the sentinel; ARGV: the bitmaps' key base, the first
+-- bitmap to keep. Nothing is dropped while the state is not whole: a trim floor learnt from
+-- streams that restarted empty is far above offsets the rebuild has still to apply.
+if redis.call('EXISTS', KEYS[2]) == 0 then
+    return 0
+end
 local from = tonumber(redis.call('GET', KEYS[1]) or '0')
 local upto = tonumber(ARGV[2])
 for n = from, upto - 1 do
@@ -241,6 +274,45 @@ if upto > from then
     return upto - from
 end
 return 0
+"""
+
+
+_PLAN_REBUILD = """
+-- KEYS: the rebuild lease, the plan, the sentinel, then the dropped count and every applied
+--       bitmap the offsets so far can have
+-- ARGV: the lease's token, the partitions' bounds (JSON), the events to replay
+-- Returns 'planned', 'resumed' (a plan was stored: a rebuilder died), or 'seeded' (nothing
+-- to do; the lease is released): the state is whole, or holds applied offsets, which a state
+-- rebuilt from empty has only once a plan is stored, so it kept its memory (written by a
+-- version before the sentinel) and is only marked.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+    return redis.error_reply('LEASE ' .. KEYS[1])
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+    return 'resumed'
+end
+local kept = false
+for i = 4, #KEYS do
+    if redis.call('EXISTS', KEYS[i]) == 1 then kept = true; break end
+end
+if redis.call('EXISTS', KEYS[3]) == 1 or kept then
+    if kept then redis.call('SET', KEYS[3], 'kept') end
+    redis.call('DEL', KEYS[1])
+    return 'seeded'
+end
+redis.call('HSET', KEYS[2], 'bounds', ARGV[2], 'total', ARGV[3], 'done', '0', 'rebuilt', '0')
+return 'planned'
+"""
+
+_FINISH_REBUILD = """
+-- KEYS: the rebuild lease, the plan, the sentinel; ARGV: the lease's token, the offset the
+-- state is whole up to (its partitions' bounds less one: the streams deliver the rest)
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+    return redis.error_reply('LEASE ' .. KEYS[1])
+end
+redis.call('SET', KEYS[3], ARGV[2])
+redis.call('DEL', KEYS[2], KEYS[1])
+return 1
 """
 
 
@@ -260,6 +332,11 @@ class RedisOnlineState:
         self.bits_per_key = bits_per_key
         self._apply = redis.register_script(_APPLY)
         self._forget_applied = redis.register_script(_FORGET_APPLIED)
+        self._plan_rebuild = redis.register_script(_PLAN_REBUILD)
+        self._finish_rebuild = redis.register_script(_FINISH_REBUILD)
+        self._seeded = f"{self.prefix}:seeded"
+        self._plan = f"{self.prefix}:rebuild"
+        self._rebuild_lease = f"{self.prefix}:rebuild:lease"
         from redis.exceptions import ResponseError
 
         self._response_error = ResponseError
@@ -270,25 +347,83 @@ class RedisOnlineState:
         if not updates:
             return []
         partitions = sorted(fences)
-        batch = orjson.dumps([u.to_wire() for u in updates])
-        args: list[str | int | bytes] = [
-            self.prefix,
-            RECENT_VIEWS,
-            COVISIT_WINDOW_MS,
-            self.bits_per_key,
-            batch,
-        ]
-        args += [fences[p] for p in partitions]
         keys = [self._leases.key(p) for p in partitions]
+        return await self._run(updates, keys, ["live", *(fences[p] for p in partitions)])
+
+    async def _run(
+        self, updates: Sequence[OnlineUpdate], keys: list[str], mode: list[str | int]
+    ) -> list[CustomerId | None]:
+        batch = orjson.dumps([u.to_wire() for u in updates])
+        args: list[str | int | bytes] = [self.prefix, RECENT_VIEWS, COVISIT_WINDOW_MS]
+        args += [self.bits_per_key, batch, *mode]
         try:
             with available("the Redis online state"):
                 customers = await self._apply(keys=keys, args=args)
         except self._response_error as exc:
             if str(exc).startswith("LEASE"):
-                msg = f"a partition lease was lost before the batch was applied: {exc}"
+                msg = f"a lease was lost before the batch was applied: {exc}"
                 raise LeaseLost(msg) from exc
+            if str(exc).startswith("UNSEEDED"):
+                msg = f"the online state {self.prefix} is empty (Redis lost it?): {exc}"
+                raise OnlineStateLost(msg) from exc
             raise
         return [CustomerId(c.decode()) if c else None for c in customers]
+
+    # -- rebuilding from the archive (shopstream.scaleout.rebuild) -----------------------------
+
+    async def seeded(self) -> bool:
+        with available("the Redis online state"):
+            return bool(await self._redis.exists(self._seeded))
+
+    async def take_rebuild(self, worker: str, ttl_ms: int) -> str | None:
+        with available("the Redis online state"):
+            token = f"{worker}:{secrets.token_hex(8)}"
+            taken = await self._redis.set(self._rebuild_lease, token, nx=True, px=ttl_ms)
+        return token if taken else None
+
+    async def rebuild_plan(self) -> RebuildPlan | None:
+        with available("the Redis online state"):
+            raw = await self._redis.hgetall(self._plan)
+        if not raw:
+            return None
+        fields = {k.decode(): v.decode() for k, v in raw.items()}
+        return RebuildPlan(
+            tuple(Offset(b) for b in orjson.loads(fields["bounds"])), int(fields["total"]),
+            Offset(int(fields["done"])), int(fields["rebuilt"]),
+        )  # fmt: skip
+
+    async def plan_rebuild(self, token: str, plan: RebuildPlan) -> RebuildPlan | None:
+        bitmaps = max(plan.bounds, default=0) // self.bits_per_key + 1
+        keys = [self._rebuild_lease, self._plan, self._seeded, f"{self.prefix}:applied:dropped"]
+        keys += [f"{self.prefix}:applied:{n}" for n in range(bitmaps)]
+        args: list[str | int | bytes] = [
+            token,
+            orjson.dumps([int(b) for b in plan.bounds]),
+            plan.total,
+        ]
+        outcome = await self._rebuild_script(self._plan_rebuild, keys, args)
+        return None if outcome == b"seeded" else await self.rebuild_plan()
+
+    async def apply_rebuilt(
+        self, updates: Sequence[OnlineUpdate], token: str, ttl_ms: int, done: Offset
+    ) -> None:
+        await self._run(updates, [self._rebuild_lease], ["rebuild", token, ttl_ms, int(done)])
+
+    async def finish_rebuild(self, token: str, through: Offset) -> None:
+        keys = [self._rebuild_lease, self._plan, self._seeded]
+        await self._rebuild_script(self._finish_rebuild, keys, [token, int(through)])
+
+    async def _rebuild_script(
+        self, script: AsyncScript, keys: list[str], args: list[str | int | bytes]
+    ) -> bytes:
+        try:
+            with available("the Redis online state"):
+                return await script(keys=keys, args=args)  # type: ignore[no-any-return]
+        except self._response_error as exc:
+            if str(exc).startswith("LEASE"):
+                msg = f"the rebuild lease was lost: {exc}"
+                raise LeaseLost(msg) from exc
+            raise
 
     async def forget_applied(self, through: Offset) -> int:
         """Drop the applied bitmaps of offsets all at or below ``through``, which must be
@@ -297,7 +432,8 @@ class RedisOnlineState:
         keep = (int(through) + 1) // self.bits_per_key  # bitmaps 0 .. keep-1 end at or below
         with available("the Redis online state"):
             dropped = await self._forget_applied(
-                keys=[f"{self.prefix}:applied:dropped"], args=[f"{self.prefix}:applied:", keep]
+                keys=[f"{self.prefix}:applied:dropped", self._seeded],
+                args=[f"{self.prefix}:applied:", keep],
             )
         return int(dropped)
 
@@ -320,11 +456,11 @@ class RedisOnlineState:
                 await self._redis.xdel(f"{self.prefix}:merges", *[m.entry_id for m in merged])
 
     async def snapshot(self) -> dict[str, object]:
-        """Every key of the online state but the applied bitmaps, the rename record and the
-        leases, as plain values, named without ``P:``: to compare two states (tests, the
+        """Every key of the online state but the applied bitmaps, the rename record, the
+        leases and the rebuild's bookkeeping, as plain values, named without ``P:``: to compare two states (tests, the
         benchmark)."""
         out: dict[str, object] = {}
-        skip = ("applied:", "renamed", "merges", "lease:", "workers")
+        skip = ("applied:", "renamed", "merges", "lease:", "workers", "seeded", "rebuild")
         async for raw in self._redis.scan_iter(match=f"{self.prefix}:*", count=1000):
             key = raw.decode().removeprefix(f"{self.prefix}:")
             if key.startswith(skip):
