@@ -3,7 +3,7 @@
 Both run on the embedded backend unless a test module asks for both backends with
 ``pytest.mark.parametrize("backend", ["embedded", "scaleout"], indirect=True)``: then the
 scale-out run uses the real Redis and PostgreSQL under a fresh key prefix and schema. The
-``collectors`` backend is the embedded one collecting in a collector process
+``collectors`` backend is the embedded one collecting in two collector processes
 (``shopstream.log.remote``), as ``shopstream serve`` does by default on two CPUs.
 """
 
@@ -33,8 +33,8 @@ ADMIN_KEY = "ak_test"
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """``embedded`` (the default), ``collectors`` (embedded, collecting in a collector process
-    as ``shopstream serve`` does on two CPUs) or ``scaleout`` (Redis + PostgreSQL)."""
+    """``embedded`` (the default), ``collectors`` (embedded, collecting in two collector
+    processes as ``shopstream serve`` does on two CPUs) or ``scaleout`` (Redis + PostgreSQL)."""
     return str(getattr(request, "param", "embedded"))
 
 
@@ -58,7 +58,7 @@ def settings(tmp_path: Path, backend: str, scaleout: Namespace | None) -> Settin
     )  # fmt: skip
     return Settings(
         data_dir=tmp_path / "data",
-        collectors=1 if backend == "collectors" else 0,
+        collectors=2 if backend == "collectors" else 0,
         write_keys=[f"test:{WRITE_KEY}"],
         server_keys=[SERVER_KEY],
         admin_keys=[ADMIN_KEY],
@@ -95,7 +95,7 @@ def writer() -> tuple[str, str]:
 def server(tmp_path: Path, backend: str, scaleout: Namespace | None) -> Iterator[ServerProcess]:
     """A real ``shopstream serve`` process on a free loopback port."""
     process = ServerProcess(tmp_path / "server-data")
-    process.extra_args += ["--collectors", "1" if backend == "collectors" else "0"]
+    process.extra_args += ["--collectors", "2" if backend == "collectors" else "0"]
     if scaleout is not None:
         scaled_out(process, scaleout)
     with process as running:

