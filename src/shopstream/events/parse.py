@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shopstream.core import has_nul
 from shopstream.events.errors import InvalidEvent
 from shopstream.events.models import MESSAGE_MODELS, Identifier, Message
 from shopstream.events.normalize import (
@@ -208,7 +207,7 @@ def _identities(values: dict[str, Any], phone_region: str) -> list[Identifier]:
 def _kept(value: str, field: str) -> str:
     """``value``, refused when a store could not keep it: an id or identifier is written to
     PostgreSQL's ``text`` (the archive, the identity graph), which refuses a NUL."""
-    if has_nul(value):
+    if "\x00" in value:
         raise InvalidEvent("must not contain a NUL character", field=field)
     return value
 
