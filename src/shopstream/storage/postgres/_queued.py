@@ -98,3 +98,38 @@ class QueuedWrites(Generic[T]):
             self.flush()
         except PostgresUnavailable:
             logger.warning("%s: %d not written, PostgreSQL is away", self._store, len(self._held))
+
+
+class QueuedStore(Generic[T]):
+    """A store whose records are queued on the caller's path and written by :class:`QueuedWrites`
+    (exposures, decisions, measured events): ``record``, ``flush`` and ``close``; subclasses
+    name the store and write a batch (``_insert``) and read as they need through ``_db``."""
+
+    store: str  # in the writer's logs and the dropped-writes metric
+
+    def __init__(
+        self,
+        url: str,
+        schema: str = "shopstream",
+        *,
+        flush_seconds: float = 0.2,
+        dropped: DroppedWrites | None = None,
+    ) -> None:
+        self._db = SharedConnection(url, schema)
+        self._writes: QueuedWrites[T] = QueuedWrites(
+            self._db, self._insert, store=self.store, dropped=dropped, flush_seconds=flush_seconds
+        )
+
+    def _insert(self, conn: psycopg.Connection, items: list[T]) -> int:
+        """Write ``items`` in ``conn``'s transaction; how many rows were added."""
+        raise NotImplementedError
+
+    def record(self, item: T) -> None:
+        self._writes.put((item,))
+
+    def flush(self) -> None:
+        self._writes.flush()
+
+    def close(self) -> None:
+        self._writes.stop()
+        self._db.close()

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shopstream.core import CustomerId, DroppedWrites
+from shopstream.core import CustomerId
 from shopstream.decide import DecisionId
 from shopstream.measure import LoggedDecision, actions_from_json, actions_to_json
-from shopstream.storage.postgres._connection import SharedConnection
-from shopstream.storage.postgres._queued import QueuedWrites
+from shopstream.storage.postgres._queued import QueuedStore
 
 if TYPE_CHECKING:
     import psycopg
@@ -24,29 +23,11 @@ if TYPE_CHECKING:
 _COLUMNS = "decision_id, customer_id, placement, channel, policy, at, actions, context, experiments"
 
 
-class PostgresDecisionLog:
-    def __init__(
-        self,
-        url: str,
-        schema: str = "shopstream",
-        *,
-        flush_seconds: float = 0.2,
-        dropped: DroppedWrites | None = None,
-    ) -> None:
-        self._db = SharedConnection(url, schema)
-        self._writes: QueuedWrites[LoggedDecision] = QueuedWrites(
-            self._db,
-            _insert,
-            store="decisions",
-            dropped=dropped,
-            flush_seconds=flush_seconds,
-        )
+class PostgresDecisionLog(QueuedStore[LoggedDecision]):
+    store = "decisions"
 
-    def record(self, decision: LoggedDecision) -> None:
-        self._writes.put((decision,))
-
-    def flush(self) -> None:
-        self._writes.flush()
+    def _insert(self, conn: psycopg.Connection, items: list[LoggedDecision]) -> int:
+        return _insert(conn, items)
 
     def get(self, decision_id: str) -> LoggedDecision | None:
         self.flush()
@@ -62,10 +43,6 @@ class PostgresDecisionLog:
             DecisionId(d), CustomerId(c), placement, channel, actions_from_json(bytes(actions)),
             policy, at, orjson.loads(bytes(context)), orjson.loads(bytes(experiments)),
         )  # fmt: skip
-
-    def close(self) -> None:
-        self._writes.stop()
-        self._db.close()
 
 
 def _insert(conn: psycopg.Connection, decisions: list[LoggedDecision]) -> int:

@@ -16,38 +16,19 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from shopstream.core import CustomerId, DroppedWrites, ProductId
+from shopstream.core import CustomerId, ProductId
 from shopstream.measure import Exposure
-from shopstream.storage.postgres._connection import SharedConnection
-from shopstream.storage.postgres._queued import QueuedWrites
+from shopstream.storage.postgres._queued import QueuedStore
 
 if TYPE_CHECKING:
     import psycopg
 
 
-class PostgresExposureLog:
-    def __init__(
-        self,
-        url: str,
-        schema: str = "shopstream",
-        *,
-        flush_seconds: float = 0.2,
-        dropped: DroppedWrites | None = None,
-    ) -> None:
-        self._db = SharedConnection(url, schema)
-        self._writes: QueuedWrites[Exposure] = QueuedWrites(
-            self._db,
-            _insert,
-            store="exposures",
-            dropped=dropped,
-            flush_seconds=flush_seconds,
-        )
+class PostgresExposureLog(QueuedStore[Exposure]):
+    store = "exposures"
 
-    def record(self, exposure: Exposure) -> None:
-        self._writes.put((exposure,))
-
-    def flush(self) -> None:
-        self._writes.flush()
+    def _insert(self, conn: psycopg.Connection, items: list[Exposure]) -> int:
+        return _insert(conn, items)
 
     def of_customer(self, customer_id: CustomerId, limit: int) -> Sequence[Exposure]:
         self.flush()
@@ -70,10 +51,6 @@ class PostgresExposureLog:
             ).fetchall()
         )
         return [_exposure(row) for row in rows]
-
-    def close(self) -> None:
-        self._writes.stop()
-        self._db.close()
 
 
 _COLUMNS = "decision_id, customer_id, placement, channel, items, reasons, policy, at, propensities"

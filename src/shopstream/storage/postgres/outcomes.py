@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from shopstream.core import CustomerId, DroppedWrites, Offset
+from shopstream.core import CustomerId, Offset
 from shopstream.measure import MeasuredEvent
-from shopstream.storage.postgres._connection import SharedConnection
-from shopstream.storage.postgres._queued import QueuedWrites
+from shopstream.storage.postgres._queued import QueuedStore
 
 if TYPE_CHECKING:
     import psycopg
@@ -28,29 +27,11 @@ _COLUMNS = (
 )
 
 
-class PostgresOutcomeLog:
-    def __init__(
-        self,
-        url: str,
-        schema: str = "shopstream",
-        *,
-        flush_seconds: float = 0.2,
-        dropped: DroppedWrites | None = None,
-    ) -> None:
-        self._db = SharedConnection(url, schema)
-        self._writes: QueuedWrites[MeasuredEvent] = QueuedWrites(
-            self._db,
-            _insert,
-            store="outcomes",
-            dropped=dropped,
-            flush_seconds=flush_seconds,
-        )
+class PostgresOutcomeLog(QueuedStore[MeasuredEvent]):
+    store = "outcomes"
 
-    def record(self, event: MeasuredEvent) -> None:
-        self._writes.put((event,))
-
-    def flush(self) -> None:
-        self._writes.flush()
+    def _insert(self, conn: psycopg.Connection, items: list[MeasuredEvent]) -> int:
+        return _insert(conn, items)
 
     def between(self, start: datetime, end: datetime) -> Sequence[MeasuredEvent]:
         self.flush()
@@ -67,10 +48,6 @@ class PostgresOutcomeLog:
                           bytes(key).decode(), qty)
             for o, c, ev, ch, at, rev, order, trig, offer, key, qty in rows
         ]  # fmt: skip
-
-    def close(self) -> None:
-        self._writes.stop()
-        self._db.close()
 
 
 def _insert(conn: psycopg.Connection, events: list[MeasuredEvent]) -> int:
