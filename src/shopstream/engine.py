@@ -8,7 +8,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -206,13 +206,14 @@ class Engine:
             from shopstream.storage.scaleout import build
 
             parts = build(settings, dropped=dropped)
-            return cls(
-                settings, parts.log, parts.states, parts.index, audit=parts.audit,
-                exposures=parts.exposures, decisions=parts.decisions, outbox=parts.outbox,
-                audiences=parts.audiences, outcomes=parts.outcomes, config_files=config_dir,
-                deliver_config=deliver_config, experiments=ExperimentBook(parts.experiments),
-                closers=parts.closers, dropped_writes=dropped,
-            )  # fmt: skip
+            with _closed_if_failing(parts.closers):
+                return cls(
+                    settings, parts.log, parts.states, parts.index, audit=parts.audit,
+                    exposures=parts.exposures, decisions=parts.decisions, outbox=parts.outbox,
+                    audiences=parts.audiences, outcomes=parts.outcomes, config_files=config_dir,
+                    deliver_config=deliver_config, experiments=ExperimentBook(parts.experiments),
+                    closers=parts.closers, dropped_writes=dropped,
+                )  # fmt: skip
         from shopstream.storage.sqlite import (
             SQLiteAudiences,
             SQLiteAuditLog,
@@ -235,16 +236,17 @@ class Engine:
         outbox = SQLiteOutbox(data / "outbox.db", fsync=settings.fsync)
         audiences = SQLiteAudiences(data / "outbox.db", fsync=settings.fsync)
         outcomes = SQLiteOutcomeLog(data / "outcomes.db", dropped=dropped)
-        return cls(
-            settings, log, states, index, audit=audit,
-            exposures=exposures, decisions=decisions, outbox=outbox, audiences=audiences,
-            deliver_config=deliver_config, outcomes=outcomes,
-            experiments=ExperimentBook(FileExperiments(config_dir)), config_files=config_dir,
-            collectors=_collector_processes(settings, log),
-            closers=(states.close, index.close, audit.close, exposures.close, decisions.close,
-                     outbox.close, audiences.close, outcomes.close),
-            dropped_writes=dropped,
-        )  # fmt: skip
+        closers = (states.close, index.close, audit.close, exposures.close, decisions.close,
+                   outbox.close, audiences.close, outcomes.close)  # fmt: skip
+        with _closed_if_failing((*closers, log.close_now)):
+            return cls(
+                settings, log, states, index, audit=audit,
+                exposures=exposures, decisions=decisions, outbox=outbox, audiences=audiences,
+                deliver_config=deliver_config, outcomes=outcomes,
+                experiments=ExperimentBook(FileExperiments(config_dir)), config_files=config_dir,
+                collectors=_collector_processes(settings, log), closers=closers,
+                dropped_writes=dropped,
+            )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -600,6 +602,19 @@ class Engine:
         [offset] = await self.log.append([message])
         await self.processed(offset)
         return offset
+
+
+@contextlib.contextmanager
+def _closed_if_failing(closers: Sequence[Callable[[], None]]) -> Iterator[None]:
+    """Close the stores opened for an engine whose construction fails (a broken setting):
+    their writer and poll threads and connections would outlive it."""
+    try:
+        yield
+    except BaseException:
+        for close in closers:
+            with contextlib.suppress(Exception):
+                close()
+        raise
 
 
 def _collector_processes(settings: Settings, log: SQLiteEventLog) -> list[RemoteCollector]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -209,3 +210,5 @@ def test_rules_come_from_settings_and_bad_ones_stop_the_engine(settings: Setting
     with pytest.raises(InvalidBidRules) as error:
         Engine.from_settings(settings.model_copy(update={"bid_rules": {"floor": -1}}))
     assert error.value.field == "floor"
+    # the stores it had opened are closed again: no writer or poller outlives the refusal
+    assert not [t.name for t in threading.enumerate() if t.name.endswith(("-writer", "-poll"))]

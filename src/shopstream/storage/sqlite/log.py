@@ -307,9 +307,16 @@ class SQLiteEventLog:
             raise LogUnavailable(msg)
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._jobs.put(None)
-        await asyncio.to_thread(self._thread.join)
-        self._writer.close()
+        if not self._closed:
+            self._jobs.put(None)
+            self._closed = True
+            await asyncio.to_thread(self._thread.join)
+            self._writer.close()
+
+    def close_now(self) -> None:
+        """Close from code with no event loop (an engine whose construction failed)."""
+        if not self._closed:
+            self._jobs.put(None)
+            self._closed = True
+            self._thread.join()
+            self._writer.close()
