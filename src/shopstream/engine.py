@@ -292,16 +292,16 @@ class Engine:
 
     async def _index_forever(self) -> None:
         """Keep the identity index up with the log, a slice at a time. While collection
-        requests are in flight it pauses three times as long as each slice took (a quarter of
-        the time, as the live state's consumer takes): its thread would otherwise take the GIL
-        from the requests' turns. A read of the index catches up first, whatever is left."""
+        requests are in flight it takes the share of the time the live state's consumer takes
+        (a quarter): its thread would otherwise take the GIL from the requests' turns. A read
+        of the index catches up first, whatever is left."""
         while True:
             began = time.perf_counter()
             indexed = await asyncio.to_thread(self.index.catch_up, _INDEX_SLICE)
             if indexed < _INDEX_SLICE:
                 await asyncio.sleep(_INDEX_EVERY_SECONDS)
             elif self._collecting:
-                await asyncio.sleep((time.perf_counter() - began) * 3)
+                await asyncio.sleep(self.consumer.pause_after(time.perf_counter() - began))
 
     async def close(self) -> None:
         for task in self._background:

@@ -192,6 +192,11 @@ class Consumer:
         self._child: _Child | None = None
         self._stopping = False
 
+    def pause_after(self, spent: float) -> float:
+        """How long work that took ``spent`` seconds pauses while ``busy()``, to take at most
+        ``busy_share`` of the time (the engine's identity index keeps the same share)."""
+        return spent * self._pause_ratio
+
     @property
     def processor(self) -> Processor:
         return self._processor
@@ -222,9 +227,7 @@ class Consumer:
                 self._processor.apply((r.offset, r.message) for r in step)
                 applied += len(step)
                 self._freezer.applied(len(step))
-                # While collecting, processing takes at most its share of the loop's time.
-                pause = (time.perf_counter() - began) * self._pause_ratio if busy else 0.0
-                await asyncio.sleep(pause)
+                await asyncio.sleep(self.pause_after(time.perf_counter() - began) if busy else 0)
             await self._maybe_save()
 
     async def run(self) -> None:
