@@ -90,3 +90,18 @@ async def read_text(request: Request, limit: int) -> str:
         raise ProblemError(
             400, "request.encoding", f"the body is not UTF-8: {exc}", field="body"
         ) from None
+
+
+async def read_yaml_text(
+    request: Request, limit: int, *, what: str, too_large: str, invalid: str
+) -> str:
+    """A configuration body as text: 413 (code ``too_large``) past ``limit`` bytes, 400
+    (code ``invalid``) if it is not UTF-8; ``what`` names it in the messages."""
+    raw = await request.body()
+    if len(raw) > limit:
+        msg = f"{what} must be at most {limit} bytes; got {len(raw)}"
+        raise ProblemError(413, too_large, msg, field="body")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProblemError(400, invalid, "the body must be UTF-8 YAML", field="body") from None

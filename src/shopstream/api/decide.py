@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shopstream.api.admin import require
 from shopstream.api.auth import Scope
+from shopstream.api.body import read_yaml_text
 from shopstream.api.errors import ProblemError
 from shopstream.api.recommendations import RecommendContext
 from shopstream.api.responses import JSON
@@ -93,16 +94,10 @@ async def put_config(request: Request, kind: str) -> JSON:
     engine = _runtime(request, kind)
     runtime = engine.decide_runtime
     assert runtime is not None
-    raw = await request.body()
-    if len(raw) > _MAX_CONFIG_BYTES:
-        msg = f"configuration must be at most {_MAX_CONFIG_BYTES} bytes; got {len(raw)}"
-        raise ProblemError(413, "decide.config-too-large", msg, field="body")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ProblemError(
-            400, "decide.invalid-config", "the body must be UTF-8 YAML", field="body"
-        ) from None
+    text = await read_yaml_text(
+        request, _MAX_CONFIG_BYTES, what="configuration",
+        too_large="decide.config-too-large", invalid="decide.invalid-config",
+    )  # fmt: skip
     try:
         config = await runtime.put(kind, text)
     except InvalidConfig as exc:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from shopstream.api.admin import require
 from shopstream.api.auth import Scope
+from shopstream.api.body import read_yaml_text
 from shopstream.api.errors import ProblemError
 from shopstream.api.responses import JSON
 from shopstream.core import InvalidConfigFile, utcnow
@@ -38,16 +39,10 @@ async def replace(request: Request) -> JSON:
     line and field. On scale-out every API process has it within about a second."""
     require(request, Scope.ADMIN)
     engine: Engine = request.app.state.engine
-    raw = await request.body()
-    if len(raw) > _MAX_BYTES:
-        msg = f"experiments must be at most {_MAX_BYTES} bytes; got {len(raw)}"
-        raise ProblemError(413, "measure.experiments-too-large", msg, field="body")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ProblemError(
-            400, "config.invalid", "the body must be UTF-8 YAML", field="body"
-        ) from None
+    text = await read_yaml_text(
+        request, _MAX_BYTES, what="experiments",
+        too_large="measure.experiments-too-large", invalid="config.invalid",
+    )  # fmt: skip
     try:
         book = await asyncio.to_thread(engine.experiments.replace, text)
     except InvalidConfigFile as exc:
